@@ -1,0 +1,220 @@
+"""Free transport v·∇ₓf with DG upwind fluxes in space, one advection per velocity node.
+
+Weak form on each cell K, for every velocity node v (PHYSICS.md §1, §4):
+
+    ∫_K ∂t f φ = ∫_K f v·∇φ − Σ_{interior facets} ∫_F f̂ (v·n⁺)[φ] − ∫_{∂Ω} f̂ (v·n) φ,
+
+f̂ the upwind trace (interior), or on the boundary the interior trace where v·n > 0 and the wall's
+incoming distribution where v·n < 0. UFL cannot weight each component of the state by its own
+velocity (DESIGN.md), so Firedrake assembles scalar operators once — the volume derivatives, the
+traces onto a facet space, the facet integrals — and they are applied to the (dofs × velocity)
+block with the velocity weights. Traces live in a facet space (vertex values in 1D, "HDiv
+Trace" in 2D) whose functions represent a DG trace exactly on straight facets, so per-facet
+upwinding by the sign of v·n_F is exact and walls act pointwise on facet nodes.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import firedrake as fd
+from dgkinetic.errors import InputError
+from dgkinetic.phase_space import PhaseSpace
+from dgkinetic.sparse_local import block_inverse, local_matrix
+from dgkinetic.walls import Diffuse, Inflow, MaxwellWall, Outflow, Specular
+from dgkinetic.equilibrium import equilibrium
+
+__all__ = ["Transport"]
+
+
+def _facet_space(mesh, degree):
+    """Single-valued functions on facets able to hold a degree-p DG trace."""
+    if mesh.topological_dimension == 1:
+        return fd.FunctionSpace(mesh, "HDiv Trace", 0)   # facets are points: one value each
+    return fd.FunctionSpace(mesh, "HDiv Trace", degree)
+
+
+class _FacetSet:
+    """Facet nodes of one measure (interior dS or boundary ds): trace maps, tests and normals."""
+
+    def __init__(self, phase: PhaseSpace, T, interior: bool):
+        V = phase.scalar_space
+        u, v = fd.TrialFunction(V), fd.TestFunction(V)
+        lam, mu = fd.TrialFunction(T), fd.TestFunction(T)
+        n = fd.FacetNormal(phase.mesh)
+        if interior:
+            side = lambda e: e("+")
+            meas = fd.dS
+        else:
+            side = lambda e: e
+            meas = fd.ds
+        M_T = local_matrix(side(lam) * side(mu) * meas, T, T)
+        live = np.flatnonzero(np.diff(M_T.indptr) > 0)
+        inv = block_inverse(M_T)[live]
+        self.live = live
+        # trace values of the state on facet nodes: G (n_facet_nodes × n_local dofs)
+        if interior:
+            self.plus = inv @ local_matrix(u("+") * mu("+") * meas, T, V)
+            self.minus = inv @ local_matrix(u("-") * mu("+") * meas, T, V)
+            test = local_matrix(fd.jump(v) * lam("+") * meas, V, T)
+        else:
+            self.plus = inv @ local_matrix(u * mu * meas, T, V)
+            self.minus = None
+            test = local_matrix(v * lam * meas, V, T)
+        # facet integral against the test functions, mass inverted: (n_owned × n_facet_nodes)
+        nown = V.dof_dset.size
+        self.test = (phase.inverse_mass @ test)[:nown][:, live].tocsr()
+        d = phase.dim
+        normals = np.zeros((len(live), d))
+        for a in range(d):
+            w = fd.assemble(side(n)[a] * side(mu) * meas)
+            normals[:, a] = inv @ np.asarray(w.dat.data_ro_with_halos)
+        self.normals = normals
+
+    def markers(self, T, mesh, ids):
+        """Boundary id of every (boundary) facet node; -1 where none."""
+        mu = fd.TestFunction(T)
+        out = np.full(len(self.live), -1, dtype=int)
+        for i in ids:
+            w = np.asarray(fd.assemble(mu * fd.ds(i)).dat.data_ro_with_halos)[self.live]
+            out[np.abs(w) > 0] = i
+        return out
+
+
+class Transport:
+    """The transport right-hand side −v·∇ₓf with walls.
+
+    Parameters
+    ----------
+    phase
+        The phase space.
+    walls
+        Boundary condition per boundary id of the mesh (:mod:`dgkinetic.walls`); every boundary
+        id must have one (a periodic mesh has none).
+    speed
+        Factor on the transport (1/ε in the diffusive scaling), default 1.
+    """
+
+    def __init__(self, phase: PhaseSpace, walls: dict | None = None, speed: float = 1.0):
+        self.phase = phase
+        mix = phase.mixture
+        mesh = phase.mesh
+        walls = dict(walls or {})
+        has_boundary = mesh.comm.allreduce(mesh.exterior_facets.set.total_size) > 0
+        ids = [int(i) for i in mesh.exterior_facets.unique_markers] if has_boundary else []
+        unknown = sorted(set(walls) - set(ids), key=str)
+        if unknown:
+            raise InputError(f"unknown boundary id(s) {unknown}; this mesh has {sorted(ids)}")
+        missing = sorted(set(ids) - set(walls))
+        if missing:
+            raise InputError(f"boundary id(s) {missing} have no wall condition; give one for each of {sorted(ids)}")
+        self.walls = walls
+        self.speed = float(speed)
+        V = phase.scalar_space
+        u, v = fd.TrialFunction(V), fd.TestFunction(V)
+        dx = phase.dim
+        # volume term ∫ f v·∇φ: one operator per space direction, mass inverted
+        self.volume = [(phase.inverse_mass @ local_matrix(u * v.dx(a) * fd.dx, V, V))[:phase.n_owned].tocsr()
+                       for a in range(dx)]
+        vel = mix.velocities[:, :dx]                          # (size, d_x): only x-components advect
+        self._vel = vel
+        T = _facet_space(mesh, phase.degree)
+        self.interior = _FacetSet(phase, T, interior=True)
+        vn = self.interior.normals @ vel.T                     # (n_int_nodes, size)
+        self._int_pos, self._int_neg = np.maximum(vn, 0.0), np.minimum(vn, 0.0)
+        self.boundary = None
+        if ids:
+            self.boundary = _FacetSet(phase, T, interior=False)
+            self._setup_walls(T, ids)
+
+    # ------------------------------------------------------------------ walls
+    def _setup_walls(self, T, ids):
+        mix, b = self.phase.mixture, self.boundary
+        marker = b.markers(T, self.phase.mesh, ids)
+        vn = b.normals @ self._vel.T                           # (n_bnodes, size)
+        self._bnd_vn = vn
+        self._bnd_pos = np.maximum(vn, 0.0)
+        self._bnd_neg = np.minimum(vn, 0.0)
+        self._wall_rows = {}
+        dv = mix.dim
+        for wid, wall in self.walls.items():
+            rows = np.flatnonzero(marker == wid)
+            info = {"rows": rows, "wall": wall}
+            nrm = b.normals[rows]
+            if isinstance(wall, (Specular, MaxwellWall)) and len(rows):
+                axis = np.argmax(np.abs(nrm), axis=1)
+                if not np.allclose(np.abs(nrm[np.arange(len(rows)), axis]), 1.0, atol=1e-12):
+                    raise InputError(f"wall {wid}: specular reflection needs walls normal to a coordinate "
+                                     f"axis (reflected velocities must be grid nodes)")
+                perms = [np.concatenate([g.reflection(a) + off for g, off in
+                                         zip(mix.grids, mix.offsets[:-1])]) for a in range(self.phase.dim)]
+                info["reflect"] = np.stack(perms)[axis]        # (nrows, size) column permutation per row
+            if isinstance(wall, (Diffuse, MaxwellWall)):
+                uw = np.zeros(dv)
+                uw[:len(wall.velocity)] = wall.velocity
+                if len(rows) and np.max(np.abs(nrm @ uw[:self.phase.dim])) > 1e-12 * max(1.0, np.abs(uw).max()):
+                    raise InputError(f"wall {wid}: wall velocity must be tangential to the wall")
+                # unnormalised wall Maxwellian of each species; σ fixes its density per facet node
+                Mw = np.concatenate([np.exp(-s.mass * np.sum((g.nodes - uw) ** 2, axis=1) / (2 * wall.temperature))
+                                     for s, g in zip(mix.species, mix.grids)])
+                info["maxwellian"] = Mw
+                # Σ_k W_k (v·n)⁻ M_w per species and row: the normalisation of the re-emitted flux
+                info["emitted"] = np.stack([(self._bnd_neg[rows][:, sl] * (mix.weights * Mw)[sl]).sum(axis=1)
+                                            for sl in mix.slices()], axis=1)
+            if isinstance(wall, Inflow):
+                if len(wall.density) != len(mix):
+                    raise InputError(f"inflow wall {wid}: give one density per species ({len(mix)})")
+                uin = np.zeros(dv)
+                uin[:len(wall.velocity)] = wall.velocity
+                info["state"] = np.concatenate([equilibrium(g, s, n, uin, wall.temperature)
+                                                for s, g, n in zip(mix.species, mix.grids, wall.density)])
+            self._wall_rows[wid] = info
+
+    def _incoming(self, trace: np.ndarray) -> np.ndarray:
+        """Boundary flux (v·n) f̂ on boundary facet nodes, given the interior trace (n_bnodes, size)."""
+        mix = self.phase.mixture
+        flux = self._bnd_pos * trace
+        for info in self._wall_rows.values():
+            rows, wall = info["rows"], info["wall"]
+            if not len(rows):
+                continue
+            tr, neg = trace[rows], self._bnd_neg[rows]
+            if isinstance(wall, Outflow):
+                flux[rows] += neg * tr
+                continue
+            if isinstance(wall, Inflow):
+                flux[rows] += neg * info["state"]
+                continue
+            f_in = np.zeros_like(tr)
+            a = 1.0 if isinstance(wall, Diffuse) else (wall.accommodation if isinstance(wall, MaxwellWall) else 0.0)
+            if a < 1.0:
+                # f(v) = f(Rv): the reflected node's trace value
+                f_in += (1.0 - a) * np.take_along_axis(tr, info["reflect"], axis=1)
+            if a > 0.0:
+                out = self._bnd_pos[rows] * tr * mix.weights     # outgoing number flux density
+                for i, sl in enumerate(mix.slices()):
+                    sigma = -out[:, sl].sum(axis=1) / info["emitted"][:, i]
+                    f_in[:, sl] += a * sigma[:, None] * info["maxwellian"][sl]
+            flux[rows] += neg * f_in
+        return flux
+
+    # ------------------------------------------------------------------ application
+    def rhs(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """dX/dt from transport: X local rows with halos (n_local, size) → owned rows (n_owned, size)."""
+        out = np.zeros((self.phase.n_owned, X.shape[1])) if out is None else out
+        out[...] = 0.0
+        for a, D in enumerate(self.volume):
+            out += (D @ X) * self._vel[:, a]
+        fi = self.interior
+        flux = self._int_pos * (fi.plus @ X) + self._int_neg * (fi.minus @ X)
+        out -= fi.test @ flux
+        if self.boundary is not None:
+            out -= self.boundary.test @ self._incoming(self.boundary.plus @ X)
+        if self.speed != 1.0:
+            out *= self.speed
+        return out
+
+    def boundary_flux(self, X: np.ndarray) -> np.ndarray:
+        """Net outward flux ∫ (v·n) f̂ per boundary facet node and column: (n_bnodes, size)."""
+        if self.boundary is None:
+            return np.zeros((0, X.shape[1]))
+        return self._incoming(self.boundary.plus @ X)
