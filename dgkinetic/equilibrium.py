@@ -44,7 +44,8 @@ def check_resolution(grid: VelocityGrid, species: Species, velocity, temperature
     if spacing > MAX_NODE_SPACING * vt:
         raise InputError(
             f"species '{species.name}': velocity grid too coarse for T={temperature:g}: node spacing "
-            f"{spacing:.3g} exceeds {MAX_NODE_SPACING:g} thermal speeds ({vt:.3g}); use more velocity cells or a higher degree")
+            f"{spacing:.3g} exceeds {MAX_NODE_SPACING:g} thermal speeds ({vt:.3g}); "
+            "use more velocity cells or a higher degree")
 
 
 def _convex_potential(eta, alpha):
@@ -55,6 +56,35 @@ def _convex_potential(eta, alpha):
     if alpha > 0 and np.any(e >= 1.0):
         return np.full_like(eta, np.inf)
     return -np.log1p(-alpha * e) / alpha
+
+
+def _newton(theta, phi, W, target, scale, alpha, objective, tol, max_iter):
+    """Damped Newton on the convex dual: drive Σ W f(φ·θ) φ to the target moments, row by row."""
+    rows = theta.shape[0]
+    active = np.ones(rows, dtype=bool)
+    for _ in range(max_iter):
+        eta = np.einsum("rkp,rp->rk", phi, theta)
+        grad = np.einsum("rkp,rk->rp", phi, W * from_entropy_variable(eta, alpha)) - target
+        active &= np.max(np.abs(grad), axis=1) > tol * scale
+        if not active.any():
+            break
+        hess = np.einsum("rkp,rk,rkq->rpq", phi, W * mobility(eta, alpha), phi)
+        step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+        step[~active] = 0.0
+        g0, t = objective(theta), np.ones(rows)
+        decrease = 0.25 * np.sum(grad * step, axis=1)
+        for _ in range(60):
+            # the slack admits steps whose decrease is below round-off of the objective
+            slack = 1e-13 * np.abs(g0)
+            bad = ~(objective(theta - t[:, None] * step) <= g0 - t * decrease + slack)
+            bad &= active
+            if not bad.any():
+                break
+            t[bad] *= 0.5
+        stalled = t < 1e-12
+        theta = theta - t[:, None] * step
+        active &= ~stalled
+    return theta
 
 
 def equilibrium(grid: VelocityGrid, species: Species, density: float, velocity, temperature: float,
@@ -120,29 +150,8 @@ def equilibria(grid: VelocityGrid, species: Species, density, velocity, temperat
         eta = np.einsum("rkp,rp->rk", phi, th)
         return _convex_potential(eta, alpha) @ W - np.sum(th * target, axis=1)
 
-    active = np.ones(rows, dtype=bool)
-    for _ in range(max_iter):
-        eta = np.einsum("rkp,rp->rk", phi, theta)
-        grad = np.einsum("rkp,rk->rp", phi, W * from_entropy_variable(eta, alpha)) - target
-        active &= np.max(np.abs(grad), axis=1) > tol * scale
-        if not active.any():
-            break
-        hess = np.einsum("rkp,rk,rkq->rpq", phi, W * mobility(eta, alpha), phi)
-        step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
-        step[~active] = 0.0
-        g0, t = objective(theta), np.ones(rows)
-        decrease = 0.25 * np.sum(grad * step, axis=1)
-        for _ in range(60):
-            # the slack admits steps whose decrease is below round-off of the objective
-            slack = 1e-13 * np.abs(g0)
-            bad = ~(objective(theta - t[:, None] * step) <= g0 - t * decrease + slack)
-            bad &= active
-            if not bad.any():
-                break
-            t[bad] *= 0.5
-        stalled = t < 1e-12
-        theta = theta - t[:, None] * step
-        active &= ~stalled
+    with np.errstate(over="ignore", invalid="ignore"):
+        theta = _newton(theta, phi, W, target, scale, alpha, objective, tol, max_iter)
     f = from_entropy_variable(np.einsum("rkp,rp->rk", phi, theta), alpha)
     resid = np.max(np.abs(np.einsum("rkp,rk->rp", phi, W * f) - target), axis=1) / scale
     if not np.all(np.isfinite(f)) or np.any(resid > 1e-11):

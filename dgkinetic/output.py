@@ -11,6 +11,7 @@ import numpy as np
 from mpi4py import MPI
 
 import firedrake as fd
+from dgkinetic.errors import InputError
 from dgkinetic.moments import number_density, temperature as species_temperature, mean_velocity
 from dgkinetic.phase_space import PhaseSpace
 
@@ -70,6 +71,7 @@ def write_checkpoint(path: str, state: fd.Function, t: float, step: int, dt: flo
     with fd.CheckpointFile(tmp, "w", comm=comm) as cf:
         cf.save_mesh(state.function_space().mesh())
         cf.save_function(state, name="f")
+        cf.require_group("/dgkinetic")
         cf.set_attr("/dgkinetic", "time", float(t))
         cf.set_attr("/dgkinetic", "step", int(step))
         cf.set_attr("/dgkinetic", "dt", float(dt))
@@ -84,6 +86,8 @@ def read_checkpoint(path: str, mesh_name: str, comm=MPI.COMM_WORLD):
     with fd.CheckpointFile(path, "r", comm=comm) as cf:
         mesh = cf.load_mesh(mesh_name)
         f = cf.load_function(mesh, "f")
+        if not cf.has_attr("/dgkinetic", "time"):
+            raise InputError(f"{path} is not a dgkinetic checkpoint")
         t = cf.get_attr("/dgkinetic", "time")
         step = cf.get_attr("/dgkinetic", "step")
         dt = cf.get_attr("/dgkinetic", "dt")

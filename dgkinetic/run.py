@@ -153,14 +153,17 @@ class CaseRun:
         self.phase = phase
         self.diagnostics = Diagnostics(phase)
         self.series = DiagnosticsSeries(os.path.join(self.outdir, "diagnostics.h5"), comm)
+        self._reference = None
         if restart:
             self.series.load(until_time=self.t0)
+            names = mixture.invariant_names()
+            if all(k in self.series.columns for k in names):
+                self._reference = {k: self.series.columns[k][0] for k in names}
         self.solver = KineticSolver(self.problem, solver_parameters=case.solver,
                                     monitors=[self._monitor])
         self.dt = dt if restart else case.run["dt"]
         self._last_progress = 0.0
         self._start = None
-        self._reference = None
         self.moments = MomentFields(phase)
         self.vtk = None
 

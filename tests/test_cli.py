@@ -1,0 +1,206 @@
+"""Command line and case files: bad input gives one line and a non-zero exit; restart is exact."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+BASE = """
+[run]
+name = "t"
+output = "{out}"
+t_end = 0.2
+dt = 0.01
+diagnostics_every = 1
+checkpoint_every = 5
+plot = false
+progress = false
+
+[mesh]
+kind = "interval"
+cells = 6
+length = 1.0
+
+[velocity]
+dim = 2
+cells = 4
+degree = 2
+extent = 5.0
+
+[[species]]
+name = "a"
+mass = 1.0
+
+[[species]]
+name = "b"
+mass = 2.0
+
+[initial]
+profile = "sine"
+amplitude = 0.3
+density = [1.0, 0.5]
+temperature = 1.0
+
+[walls.1]
+kind = "specular"
+
+[walls.2]
+kind = "diffuse"
+temperature = 1.2
+
+[solver]
+ts_type = "rk"
+ts_adapt_type = "none"
+"""
+
+
+def write_case(tmp_path, text, name="case.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def run_cli(*args, timeout=600):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-m", "dgkinetic.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def base_case(tmp_path):
+    return BASE.format(out=str(tmp_path / "out"))
+
+
+def replace(text, old, new):
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+# (label, edit of the base case text, word the error must contain)
+MALFORMED = [
+    ("toml syntax", lambda t: t + "\n[run\n", "not valid TOML"),
+    ("unknown table", lambda t: t + "\n[foo]\nx = 1\n", "unknown table"),
+    ("unknown field", lambda t: replace(t, 'name = "t"', 'name = "t"\nspeed = 3'), "unknown field"),
+    ("t_end string", lambda t: replace(t, "t_end = 0.2", 't_end = "long"'), "t_end"),
+    ("negative t_end", lambda t: replace(t, "t_end = 0.2", "t_end = -1.0"), "t_end"),
+    ("dt zero", lambda t: replace(t, "dt = 0.01", "dt = 0.0"), "dt"),
+    ("dt nan", lambda t: replace(t, "dt = 0.01", "dt = nan"), "finite"),
+    ("dt > t_end", lambda t: replace(t, "dt = 0.01", "dt = 1.0"), "exceeds t_end"),
+    ("missing t_end", lambda t: replace(t, "t_end = 0.2\n", ""), "t_end is required"),
+    ("missing run", lambda t: t.replace("[run]", "[runn]"), "unknown table"),
+    ("mesh kind", lambda t: replace(t, 'kind = "interval"', 'kind = "sphere"'), "kind"),
+    ("mesh cells negative", lambda t: replace(t, "cells = 6", "cells = -6"), "cells"),
+    ("mesh length zero", lambda t: replace(t, "length = 1.0", "length = 0.0"), "length"),
+    ("mesh file missing", lambda t: replace(t, 'kind = "interval"', 'kind = "file"\npath = "nope.msh"'),
+     "not found"),
+    ("mesh file unreadable", lambda t: replace(t, 'kind = "interval"', 'kind = "file"\npath = "garbage.msh"'),
+     "cannot read mesh"),
+    ("velocity dim", lambda t: replace(t, "dim = 2", "dim = 4"), "dim"),
+    ("velocity degree", lambda t: replace(t, "degree = 2", "degree = 0"), "degree"),
+    ("negative mass", lambda t: replace(t, "mass = 2.0", "mass = -2.0"), "mass"),
+    ("mass as string", lambda t: replace(t, "mass = 2.0", 'mass = "heavy"'), "mass"),
+    ("duplicate species", lambda t: replace(t, 'name = "b"', 'name = "a"'), "unique"),
+    ("statistics", lambda t: replace(t, 'mass = 1.0\n', 'mass = 1.0\nstatistics = "anyon"\n'), "statistics"),
+    ("negative temperature", lambda t: replace(t, "temperature = 1.0\n", "temperature = -1.0\n"), "temperature"),
+    ("negative density", lambda t: replace(t, "density = [1.0, 0.5]", "density = [1.0, -0.5]"), "density"),
+    ("density count", lambda t: replace(t, "density = [1.0, 0.5]", "density = [1.0, 0.5, 2.0]"), "per species"),
+    ("velocity grid too small", lambda t: replace(t, "temperature = 1.0\n", "temperature = 9.0\n"), "too small"),
+    ("velocity grid too coarse", lambda t: replace(t, "temperature = 1.0\n", "temperature = 0.01\n"), "too coarse"),
+    ("wall temperature too hot for the grid", lambda t: replace(t, "temperature = 1.2", "temperature = 30.0"),
+     "too small"),
+    ("unknown wall id", lambda t: t + '\n[walls.7]\nkind = "specular"\n', "unknown boundary id"),
+    ("missing wall", lambda t: t.replace('[walls.1]\nkind = "specular"\n', ""), "no wall condition"),
+    ("unknown wall kind", lambda t: replace(t, 'kind = "specular"', 'kind = "sticky"'), "wall kind"),
+    ("bad accommodation", lambda t: replace(t, 'kind = "specular"', 'kind = "maxwell"\naccommodation = 1.5'),
+     "accommodation"),
+    ("unknown collision operator", lambda t: t + '\n[[collisions]]\noperator = "bgk"\n', "operator"),
+    ("negative collision rate", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nrate = -1.0\n', "rate"),
+    ("landau needs continuous grid", lambda t: t + '\n[[collisions]]\noperator = "landau"\n', "continuous"),
+    ("periodic with walls", lambda t: replace(t, "length = 1.0", "length = 1.0\nperiodic = true"), "periodic"),
+    ("arkimex without collisions", lambda t: replace(t, 'ts_type = "rk"', 'ts_type = "arkimex"'), "arkimex"),
+    ("unsupported ts type", lambda t: replace(t, 'ts_type = "rk"', 'ts_type = "warp"'), "TS type"),
+    ("prefixed solver option", lambda t: replace(t, 'ts_adapt_type = "none"', 'dgk_ts_adapt_type = "none"'),
+     "prefix"),
+    ("sine amplitude", lambda t: replace(t, "amplitude = 0.3", "amplitude = 1.5"), "amplitude"),
+]
+
+
+@pytest.mark.parametrize("label,edit,word", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_case_gives_one_line(tmp_path, label, edit, word):
+    (tmp_path / "garbage.msh").write_text("this is not a mesh\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    sentinel = out / "diagnostics.h5"
+    sentinel.write_bytes(b"previous run")
+    case = write_case(tmp_path, edit(base_case(tmp_path)))
+    r = run_cli("run", case)
+    assert r.returncode == 2, (r.returncode, r.stderr[-1500:])
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("dgkinetic: error:"), r.stderr[-1500:]
+    assert word.lower() in lines[0].lower(), lines[0]
+    assert sentinel.read_bytes() == b"previous run"          # no output touched
+    assert sorted(os.listdir(out)) == ["diagnostics.h5"]
+
+
+def test_missing_case_file_and_unknown_petsc_option(tmp_path):
+    r = run_cli("run", str(tmp_path / "absent.toml"))
+    assert r.returncode == 2 and "not found" in r.stderr
+    case = write_case(tmp_path, base_case(tmp_path))
+    r = run_cli("run", case, "--", "-ts_type", "euler")
+    assert r.returncode == 2 and "unknown PETSc option" in r.stderr
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_check_and_help(tmp_path):
+    case = write_case(tmp_path, base_case(tmp_path))
+    r = run_cli("check", case)
+    assert r.returncode == 0 and "ok" in r.stdout
+    r = run_cli("--help")
+    assert r.returncode == 0 and "dgk_" in r.stdout
+
+
+def test_run_writes_outputs_and_options_override(tmp_path):
+    case = write_case(tmp_path, base_case(tmp_path).replace("plot = false", "plot = true"))
+    r = run_cli("run", case, "--", "-dgk_ts_type", "ssp")
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = tmp_path / "out"
+    for name in ("diagnostics.h5", "checkpoint.h5", "invariants.png", "profiles.png", "velocity_a.png",
+                 "case.resolved.toml", "petsc_options.txt"):
+        assert (out / name).exists(), name
+    assert "-dgk_ts_type ssp" in (out / "petsc_options.txt").read_text()
+    with h5py.File(out / "diagnostics.h5") as h:
+        t = np.asarray(h["time"])
+        assert t[-1] == pytest.approx(0.2)
+        for k in ("number_a", "number_b"):
+            assert np.max(np.abs(np.asarray(h[f"drift_{k}"]))) < 1e-12
+
+
+def test_kill_and_restart_matches_uninterrupted_run(tmp_path):
+    text = base_case(tmp_path).replace("t_end = 0.2", "t_end = 3.0")
+    ref_case = write_case(tmp_path, text.replace(str(tmp_path / "out"), str(tmp_path / "ref")), "ref.toml")
+    assert run_cli("run", ref_case).returncode == 0
+    case = write_case(tmp_path, text)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "dgkinetic.cli", "run", case], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ck = tmp_path / "out" / "checkpoint.h5"
+    deadline = time.time() + 300
+    while not ck.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert ck.exists()
+    with h5py.File(ck) as h:
+        t_ck = float(h["dgkinetic"].attrs["time"])
+    assert 0 < t_ck < 3.0, "the kill came after the end; the test proves nothing"
+    r = run_cli("run", case, "--restart")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with h5py.File(tmp_path / "ref" / "diagnostics.h5") as a, h5py.File(tmp_path / "out" / "diagnostics.h5") as b:
+        assert np.array_equal(np.asarray(a["time"]), np.asarray(b["time"]))
+        for k in a.keys():
+            x, y = np.asarray(a[k]), np.asarray(b[k])
+            assert np.allclose(x, y, rtol=1e-13, atol=1e-13 * np.max(np.abs(x))), k
