@@ -35,7 +35,7 @@ SCHEMA = {
                 "amplitude": (float, 0.0), "left": (dict, None), "right": (dict, None)},
     "collisions": {"operator": (str, _REQ), "kernel": (str, "maxwell"), "rate": (float, 1.0),
                    "potential": ((str, float), "maxwell"), "sphere_points": (int, 0),
-                   "gamma": (float, 0.0), "coulomb_log": (float, 10.0), "nu": ((float, list), 1.0)},
+                   "gamma": (float, 0.0), "coulomb_log": (float, 1.0), "nu": ((float, list), 1.0)},
     "scaling": {"transport_speed": (float, 1.0)},
 }
 

@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     saved, sys.argv = sys.argv, [sys.argv[0]] + petsc_args
     import firedrake  # noqa: F401  (initialises PETSc with exactly these options)
     sys.argv = saved
+    from petsc4py import PETSc
     from dgkinetic.errors import InputError, NonPhysicalStateError
     try:
         from dgkinetic.case import load_case
@@ -58,6 +59,31 @@ def main(argv: list[str] | None = None) -> int:
     except NonPhysicalStateError as e:
         print(f"dgkinetic: stopped: {e}", file=sys.stderr)
         return 3
+    except PETSc.Error as e:
+        # errors raised inside TS callbacks arrive wrapped in a PETSc error: report the cause
+        cause = _root_cause(e)
+        if isinstance(cause, InputError):
+            print(f"dgkinetic: error: {cause}", file=sys.stderr)
+            return 2
+        if isinstance(cause, NonPhysicalStateError):
+            print(f"dgkinetic: stopped: {cause}", file=sys.stderr)
+            return 3
+        if cause is not e:
+            raise
+        print(f"dgkinetic: stopped: PETSc error {e.ierr} during the solve (run with -dgk_ts_monitor "
+              f"-dgk_snes_converged_reason to see where; a smaller dt often helps)", file=sys.stderr)
+        return 3
+
+
+def _root_cause(e: BaseException) -> BaseException:
+    seen = set()
+    while id(e) not in seen:
+        seen.add(id(e))
+        nxt = e.__cause__ or e.__context__
+        if nxt is None:
+            break
+        e = nxt
+    return e
 
 
 def _check_petsc_options(args: list[str]) -> None:

@@ -15,7 +15,7 @@ from dgkinetic.equilibrium import equilibria
 from dgkinetic.errors import InputError
 from dgkinetic.mixture import Mixture
 
-__all__ = ["PhaseSpace"]
+__all__ = ["PhaseSpace", "homogeneous_phase_space"]
 
 
 def _dg_element(mesh: fd.MeshGeometry, degree: int) -> tuple[str, dict]:
@@ -128,3 +128,10 @@ class PhaseSpace:
         V = self.scalar_space
         u, v = fd.TrialFunction(V), fd.TestFunction(V)
         return block_inverse(local_matrix(u * v * fd.dx, V, V))
+
+
+def homogeneous_phase_space(mixture: Mixture, comm=None) -> PhaseSpace:
+    """A phase space with a single space node, for spatially homogeneous runs (no transport)."""
+    from mpi4py import MPI
+    mesh = fd.IntervalMesh(1, 1.0, comm=comm or MPI.COMM_SELF)
+    return PhaseSpace(mesh, mixture, degree=0)

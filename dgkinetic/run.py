@@ -65,14 +65,18 @@ def build_collisions(case: Case, mixture: Mixture) -> list:
     for i, c in enumerate(case.collisions):
         if c["operator"] == "landau":
             from dgkinetic.collisions.landau import Landau
-            potential = c["potential"]
-            op = Landau(mixture, potential=potential, nu=c["nu"], coulomb_log=c["coulomb_log"])
+            nu = np.array(c["nu"], dtype=float) if isinstance(c["nu"], list) else c["nu"]
+            coulomb = c["potential"] == "coulomb"
+            op = Landau(mixture, potential=c["potential"], nu=None if coulomb else nu,
+                        coulomb_log=c["coulomb_log"] if coulomb else None)
         else:
             from dgkinetic.collisions.boltzmann import Boltzmann
-            from dgkinetic.collisions.kernels import make_kernel
-            kernel = make_kernel(c["kernel"], mixture, gamma=c["gamma"])
-            kw = {"sphere_points": c["sphere_points"]} if c["sphere_points"] else {}
-            op = Boltzmann(mixture, kernel, **kw)
+            from dgkinetic.collisions import kernels
+            makers = {"maxwell": kernels.MaxwellMolecules, "hard_spheres": kernels.HardSpheres,
+                      "vhs": lambda: kernels.VariableHardSpheres(c["gamma"])}
+            if c["kernel"] not in makers:
+                raise InputError(f"[collisions[{i}]] kernel must be one of {sorted(makers)}, got {c['kernel']!r}")
+            op = Boltzmann(mixture, makers[c["kernel"]](), sphere=c["sphere_points"] or None)
         out.append((op, c["rate"]))
     return out
 

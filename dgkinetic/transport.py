@@ -213,6 +213,28 @@ class Transport:
             out *= self.speed
         return out
 
+    def parts(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """The right-hand side split by origin; the parts add up to :meth:`rhs`.
+
+        ``central``: volume term and interior facets with the average flux (v·n){f} — the
+        antisymmetric (reversible) part; ``upwind``: the interior jump term ½|v·n|[f], the
+        numerical dissipation; ``wall <id>``: each boundary's facets.
+        """
+        fi = self.interior
+        central = sum((D @ X) * self._vel[:, a] for a, D in enumerate(self.volume))
+        vn = self._int_pos + self._int_neg
+        fp, fm = fi.plus @ X, fi.minus @ X
+        central = central - fi.test @ (0.5 * vn * (fp + fm))
+        out = {"central": central,
+               "upwind": -(fi.test @ (0.5 * (self._int_pos - self._int_neg) * (fp - fm)))}
+        if self.boundary is not None:
+            flux = self._incoming(self.boundary.plus @ X)
+            for wid, info in self._wall_rows.items():
+                only = np.zeros_like(flux)
+                only[info["rows"]] = flux[info["rows"]]
+                out[f"wall {wid}"] = -(self.boundary.test @ only)
+        return {k: self.speed * v for k, v in out.items()}
+
     def boundary_flux(self, X: np.ndarray) -> np.ndarray:
         """Net outward flux ∫ (v·n) f̂ per boundary facet node and column: (n_bnodes, size)."""
         if self.boundary is None:

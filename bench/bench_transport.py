@@ -1,0 +1,100 @@
+"""Transport benchmark (issue: foundation, item 7), 1D3V, transport only.
+
+Prints
+- the effective memory bandwidth of one transport right-hand-side evaluation (the minimum traffic:
+  read the state once, write the result once, 16 bytes per phase-space node) divided by the
+  STREAM-triad bandwidth measured in the same run (target ≥ 0.5);
+- the 2-rank speed-up of a transport-dominated run (target ≥ 1.8), both runs made here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+
+def rhs_bandwidth(cells: int = 64, vcells: int = 8, repeats: int = 20) -> dict:
+    import numpy as np
+    import firedrake as fd
+    from dgkinetic import Mixture, Species, VelocityGrid
+    from dgkinetic.phase_space import PhaseSpace
+    from dgkinetic.transport import Transport
+    from dgkinetic.walls import Diffuse, Specular
+    s = Species("a")
+    grid = VelocityGrid(3, vcells, 1, extent=5.0)
+    phase = PhaseSpace(fd.IntervalMesh(cells, 1.0), Mixture([s], [grid]), degree=1)
+    f = phase.local_equilibrium([1.0], [np.zeros(3)], [1.0])
+    tr = Transport(phase, {1: Specular(), 2: Diffuse(1.0)})
+    X = f.dat.data_ro_with_halos.reshape(-1, grid.size)
+    out = np.empty((phase.n_owned, grid.size))
+    tr.rhs(X, out)
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        tr.rhs(X, out)
+        best = min(best, time.perf_counter() - t)
+    nbytes = 16.0 * phase.n_owned * grid.size
+    return {"space_nodes": phase.n_owned, "velocity_nodes": grid.size, "seconds": best,
+            "bytes_per_s": nbytes / best}
+
+
+def timed_run() -> float:
+    """Wall time of 20 explicit steps of a 1D3V transport-only run (called under mpiexec)."""
+    import numpy as np
+    import firedrake as fd
+    from dgkinetic import Mixture, Species, VelocityGrid
+    from dgkinetic.phase_space import PhaseSpace
+    from dgkinetic.solver import KineticProblem, KineticSolver
+    from dgkinetic.walls import Specular
+    s = Species("a")
+    grid = VelocityGrid(3, 8, 1, extent=5.0)
+    phase = PhaseSpace(fd.IntervalMesh(128, 1.0), Mixture([s], [grid]), degree=1)
+    f = phase.local_equilibrium([lambda x: 1 + 0.3 * np.sin(6 * x[:, 0])], [np.zeros(3)], [1.0])
+    solver = KineticSolver(KineticProblem(phase, f, walls={1: Specular(), 2: Specular()}),
+                           solver_parameters={"ts_type": "rk", "ts_rk_type": "3bs", "ts_adapt_type": "none"})
+    solver.solve(1e-4, 1e-4)               # warm-up: compiles kernels, builds operators
+    phase.mesh.comm.Barrier()
+    t = time.perf_counter()
+    solver.solve(1e-4 + 20 * 1e-4, 1e-4, t0=solver.time)
+    phase.mesh.comm.Barrier()
+    return time.perf_counter() - t
+
+
+def speedup() -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+    times = {}
+    for n in (1, 2):
+        r = subprocess.run(["mpiexec", "-n", str(n), sys.executable, __file__, "--timed-run"],
+                           capture_output=True, text=True, env=env, check=True)
+        times[n] = json.loads(r.stdout.strip().splitlines()[-1])["seconds"]
+    return {"seconds_1": times[1], "seconds_2": times[2], "speedup": times[1] / times[2]}
+
+
+def main():
+    if "--timed-run" in sys.argv:
+        sys.argv = sys.argv[:1]
+        from mpi4py import MPI
+        t = timed_run()
+        if MPI.COMM_WORLD.rank == 0:
+            print(json.dumps({"seconds": t}))
+        return
+    from stream import triad_bandwidth
+    stream = triad_bandwidth()
+    bw = rhs_bandwidth()
+    print(f"1D3V transport RHS: {bw['space_nodes']} space nodes x {bw['velocity_nodes']} velocities, "
+          f"{bw['seconds'] * 1e3:.2f} ms per evaluation")
+    print(f"effective bandwidth {bw['bytes_per_s'] / 1e9:.2f} GB/s, STREAM triad {stream / 1e9:.2f} GB/s, "
+          f"ratio {bw['bytes_per_s'] / stream:.3f} (target >= 0.5)")
+    s = speedup()
+    print(f"transport-dominated run: 1 rank {s['seconds_1']:.3f} s, 2 ranks {s['seconds_2']:.3f} s, "
+          f"speed-up {s['speedup']:.2f} (target >= 1.8)")
+
+
+if __name__ == "__main__":
+    main()
