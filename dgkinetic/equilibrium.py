@@ -62,14 +62,22 @@ def _newton(theta, phi, W, target, scale, alpha, objective, tol, max_iter):
     """Damped Newton on the convex dual: drive Σ W f(φ·θ) φ to the target moments, row by row."""
     rows = theta.shape[0]
     active = np.ones(rows, dtype=bool)
+    previous = np.full(rows, np.inf)
     for _ in range(max_iter):
-        eta = np.einsum("rkp,rp->rk", phi, theta)
-        grad = np.einsum("rkp,rk->rp", phi, W * from_entropy_variable(eta, alpha)) - target
-        active &= np.max(np.abs(grad), axis=1) > tol * scale
+        eta = np.matmul(phi, theta[:, :, None])[:, :, 0]
+        grad = np.matmul((W * from_entropy_variable(eta, alpha))[:, None, :], phi)[:, 0, :] - target
+        gnorm = np.max(np.abs(grad), axis=1)
+        # converged: at the tolerance, or at the round-off floor where Newton stops gaining
+        floor = (gnorm < 1e-11 * scale) & (gnorm > 0.5 * previous)
+        active &= (gnorm > tol * scale) & ~floor
+        previous = gnorm
         if not active.any():
             break
-        hess = np.einsum("rkp,rk,rkq->rpq", phi, W * mobility(eta, alpha), phi)
-        step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+        hess = np.matmul(phi.transpose(0, 2, 1), (W * mobility(eta, alpha))[:, :, None] * phi)
+        try:
+            step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:     # degenerate (f → 1 for Fermi): least squares, reported below
+            step = np.matmul(np.linalg.pinv(hess), grad[:, :, None])[:, :, 0]
         step[~active] = 0.0
         g0, t = objective(theta), np.ones(rows)
         decrease = 0.25 * np.sum(grad * step, axis=1)
@@ -147,13 +155,13 @@ def equilibria(grid: VelocityGrid, species: Species, density, velocity, temperat
     scale = np.abs(target).max(axis=1)
 
     def objective(th):
-        eta = np.einsum("rkp,rp->rk", phi, th)
+        eta = np.matmul(phi, th[:, :, None])[:, :, 0]
         return _convex_potential(eta, alpha) @ W - np.sum(th * target, axis=1)
 
     with np.errstate(over="ignore", invalid="ignore"):
         theta = _newton(theta, phi, W, target, scale, alpha, objective, tol, max_iter)
-    f = from_entropy_variable(np.einsum("rkp,rp->rk", phi, theta), alpha)
-    resid = np.max(np.abs(np.einsum("rkp,rk->rp", phi, W * f) - target), axis=1) / scale
+    f = from_entropy_variable(np.matmul(phi, theta[:, :, None])[:, :, 0], alpha)
+    resid = np.max(np.abs(np.matmul((W * f)[:, None, :], phi)[:, 0, :] - target), axis=1) / scale
     if not np.all(np.isfinite(f)) or np.any(resid > 1e-11):
         bad = int(np.argmax(np.where(np.isfinite(resid), resid, np.inf)))
         what = {-1: "above the Pauli limit of this grid",

@@ -36,6 +36,9 @@ class CollisionOperator:
         """d rhs / dX per row: shape (n_rows, size, size)."""
         raise NotImplementedError
 
+    def freeze_tails(self, X: np.ndarray | None) -> None:
+        """Freeze any state-dependent choice of the operator at X for a nonlinear solve (no-op here)."""
+
     # ------------------------------------------------------------ derived
     def rhs(self, X: np.ndarray) -> np.ndarray:
         """dX/dt from collisions alone: weak_form / W."""

@@ -227,6 +227,7 @@ class Landau(CollisionOperator):
         if not (0.0 <= float(tail_floor) < 1e-3):
             raise InputError(f"Landau tail_floor must be in [0, 1e-3), got {tail_floor}")
         self.tail_floor = float(tail_floor)
+        self._frozen = {}
         d = mixture.dim
         N = len(mixture)
         self.dim = d
@@ -365,9 +366,26 @@ class Landau(CollisionOperator):
         H-theorem stay exact; it removes the enormous relative rates of nodes whose f is many
         orders of magnitude below the values at the quadrature points of their cell.
         """
+        frozen = self._frozen.get(id(sq))
+        if frozen is not None and frozen.shape[0] == eta.shape[0]:
+            return frozen
         cell_min = eta[:, sq.cell_nodes].min(axis=2)                      # (R, n_cells), η monotone in f
         cut = eta.max(axis=1, keepdims=True) + np.log(self.tail_floor)
         return (cell_min >= cut)[:, sq.point_cell]
+
+    def freeze_tails(self, X: np.ndarray | None) -> None:
+        """Fix the active cells of :attr:`tail_floor` from the state X (None releases them).
+
+        A time stepper freezes them at the start of a step, so that within a Newton solve the
+        collision term is a smooth function of the unknowns; any fixed set keeps the structure.
+        """
+        self._frozen = {}
+        if X is None or self.tail_floor <= 0:
+            return
+        X2 = np.atleast_2d(np.maximum(X, 1e-300))
+        eta = self.mixture.entropy_variable(X2)
+        for sq, e in zip(self._sq, self.mixture.split(eta)):
+            self._frozen[id(sq)] = self._active_points(sq, e)
 
     def _fields(self, Fw: list, Sb: list):
         """ν-weighted fields at the points of every species i (see :meth:`_fields_direct`)."""
