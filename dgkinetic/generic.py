@@ -28,10 +28,13 @@ from dgkinetic.sparse_local import local_matrix
 __all__ = ["GenericStructure", "fisher_information"]
 
 
-def fisher_information(X: np.ndarray, mixture) -> np.ndarray:
+def fisher_information(X: np.ndarray, mixture, floor: float = 0.0) -> np.ndarray:
     """I(F) = Σ_i ∫ |∇_v log f_i|² f_i dv = Σ_i Σ_k W_k |∇_v f_i|²/f_i per row (PHYSICS.md §3).
 
     ∇_v f is the derivative of the velocity interpolant at the nodes (cell-wise polynomials).
+    With ``floor`` > 0 only nodes with f ≥ floor · max f_i count: the part of velocity space a
+    collision operator with that ``tail_floor`` acts on (below it the tails are frozen, and their
+    1/f-weighted gradients would dominate the sum without saying anything about the dynamics).
     """
     out = np.zeros(X.shape[:-1])
     for Xi, g in zip(mixture.split(X), mixture.grids):
@@ -39,7 +42,8 @@ def fisher_information(X: np.ndarray, mixture) -> np.ndarray:
         for a in range(g.dim):
             D = g.basis_at(g.nodes, derivative=a)
             grad2 += (Xi @ D.T) ** 2
-        out += (grad2 / Xi) @ g.weights
+        counted = Xi >= floor * np.max(Xi, axis=-1, keepdims=True)
+        out += np.where(counted, grad2 / Xi, 0.0) @ g.weights
     return out
 
 
@@ -146,16 +150,27 @@ class GenericStructure:
 
         ``production``: collisions, = M(F)[dS, dS] ≥ 0; ``reversible transport``: central
         transport (zero for the exact equation, a discretisation residual here);
-        ``numerical dissipation``: the upwind part; ``wall <id>``: entropy flux through that
-        boundary. They add up to −⟨log(f/τ), dX/dt⟩ = dS/dt exactly.
+        ``numerical dissipation``: the upwind jumps at interior facets; ``wall <id> flux``: the
+        entropy carried in through that boundary, −Σ ∫ (v·n) h(f̂); ``wall <id> dissipation``: the
+        rest of that wall's term (upwinding between the trace and the wall state). They add up to
+        −⟨log(f/τ), dX/dt⟩ = dS/dt exactly.
         """
         eta = self.mixture.entropy_variable(X)
         rates = {"production": 0.0}
         for op, rate in self.collisions:
             rates["production"] += -self.pairing(eta, rate * op.rhs(X))
         if self.transport is not None:
-            parts = self.transport.parts(X if Xh is None else Xh)
+            Xl = X if Xh is None else Xh
+            parts = self.transport.parts(Xl)
+            fluxes = self.transport.wall_entropy_flux(Xl) if self.transport.boundary is not None else {}
             for key, part in parts.items():
                 name = {"central": "reversible transport", "upwind": "numerical dissipation"}.get(key, key)
-                rates[name] = -self.pairing(eta, part)
+                rate = -self.pairing(eta, part)
+                if key in fluxes:
+                    # what the wall term does to S = the entropy carried in − the wall's own upwinding
+                    inflow = -self._sum(fluxes[key])
+                    rates[f"{key} flux"] = inflow
+                    rates[f"{key} dissipation"] = rate - inflow
+                else:
+                    rates[name] = rate
         return rates

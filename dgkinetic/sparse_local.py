@@ -55,7 +55,7 @@ def block_inverse(M: sp.csr_matrix) -> sp.csr_matrix:
     ncomp, label = connected_components(sub, directed=False)
     order = np.argsort(label, kind="stable")
     sizes = np.bincount(label, minlength=ncomp)
-    rows, cols, vals = [], [], []
+    rows, cols, vals = [np.zeros(0, dtype=int)], [np.zeros(0, dtype=int)], [np.zeros(0)]
     start_of = np.concatenate([[0], np.cumsum(sizes)])
     for size in np.unique(sizes):
         comps = np.flatnonzero(sizes == size)

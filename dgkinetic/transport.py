@@ -69,6 +69,8 @@ class _FacetSet:
             w = fd.assemble(side(n)[a] * side(mu) * meas)
             normals[:, a] = inv @ np.asarray(w.dat.data_ro_with_halos)
         self.normals = normals
+        # ∫ λ_μ over its facet: the quadrature weight of each facet node
+        self.node_weights = np.asarray(fd.assemble(side(mu) * meas).dat.data_ro_with_halos)[live]
 
     def markers(self, T, mesh, ids):
         """Boundary id of every (boundary) facet node; -1 where none."""
@@ -234,6 +236,31 @@ class Transport:
                 only[info["rows"]] = flux[info["rows"]]
                 out[f"wall {wid}"] = -(self.boundary.test @ only)
         return {k: self.speed * v for k, v in out.items()}
+
+    def boundary_state(self, X: np.ndarray):
+        """(v·n, f̂) on the boundary facet nodes: the outward normal velocity and the upwind state
+        (interior trace going out, the wall's distribution coming in), each (n_bnodes, size)."""
+        trace = self.boundary.plus @ X
+        flux = self._incoming(trace)
+        vn = self._bnd_vn
+        safe = np.where(vn != 0, vn, 1.0)
+        return vn, np.where(vn != 0, flux / safe, trace)
+
+    def wall_entropy_flux(self, X: np.ndarray) -> dict[str, float]:
+        """Entropy leaving through each wall, Σ_μ ∫λ_μ Σ_k W_k (v·n) h(f̂) (rank-local sums).
+
+        The outward entropy flux of the kinetic equation: S changes by minus it. Zero for a
+        specular wall (the reflected and incident nodes pair up with equal weights).
+        """
+        from dgkinetic.statistics import entropy_density
+        mix = self.phase.mixture
+        vn, fhat = self.boundary_state(X)
+        h = np.empty_like(fhat)
+        for Fi, Hi, s in zip(mix.split(fhat), mix.split(h), mix.species):
+            Hi[...] = entropy_density(Fi, s.alpha)
+        per_node = (vn * h) @ mix.weights * self.boundary.node_weights
+        return {f"wall {wid}": self.speed * float(np.sum(per_node[info["rows"]]))
+                for wid, info in self._wall_rows.items()}
 
     def boundary_flux(self, X: np.ndarray) -> np.ndarray:
         """Net outward flux ∫ (v·n) f̂ per boundary facet node and column: (n_bnodes, size)."""

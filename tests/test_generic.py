@@ -105,12 +105,15 @@ def test_entropy_budget_closes_with_walls():
     mix = mixture(2, 2, continuous=True, cells=4)
     # degree 0 in space: first-order upwind keeps f positive, so the entropy stays defined everywhere
     phase = PhaseSpace(fd.IntervalMesh(6, 1.0), mix, degree=0)
-    op = Landau(mix)
+    op = Landau(mix, tail_floor=1e-6)     # explicit stepping: the far tails must not be stiff
     transport = Transport(phase, {1: Diffuse(temperature=1.1), 2: Specular()})
     G = GenericStructure(phase, collisions=[(op, 0.5)], transport=transport)
     f = phase.local_equilibrium([lambda x: 0.3 + 0.1 * np.sin(3 * x[:, 0]), 0.2],
                                 [np.zeros(2), np.zeros(2)], [0.9, 1.1])
-    X = np.array(f.dat.data_ro)
+    # a background of 1e-8 of the peak (below the tail floor): the third derivative of h(f) = f log f is -1/f^2, and RK4
+    # would integrate the entropy of corner nodes at 1e-17, fed by the wall, only at a lower order
+    X = np.array(f.dat.data_ro) + 1e-8 * np.max(f.dat.data_ro)
+    op.freeze_tails(X)        # a fixed set of kept cells: the right-hand side is smooth in time
     work = phase.function()
 
     def rhs_and_rates(Y):
@@ -120,7 +123,7 @@ def test_entropy_budget_closes_with_walls():
         return dY, G.entropy_rates(Y, Yh)
 
     # classical RK4 on the state, with the entropy rates integrated by the same stages
-    dt, steps = 2e-3, 50
+    dt, steps = 1.25e-4, 400
     S0 = G.entropy(X)
     totals = {}
     for _ in range(steps):
@@ -133,31 +136,36 @@ def test_entropy_budget_closes_with_walls():
             totals[key] = totals.get(key, 0.0) + dt / 6 * (r1[key] + 2 * r2[key] + 2 * r3[key] + r4[key])
         assert min(r1["production"], r2["production"], r3["production"], r4["production"]) >= 0
     dS = G.entropy(X) - S0
-    assert set(totals) == {"production", "reversible transport", "numerical dissipation", "wall 1", "wall 2"}
+    assert set(totals) == {"production", "reversible transport", "numerical dissipation", "wall 1 flux",
+                           "wall 1 dissipation", "wall 2 flux", "wall 2 dissipation"}
+    # closes to the time-integration error of RK4 (measured 1.2e-9 relative at this step; 1.7e-8 at 2Δt)
     assert abs(dS - sum(totals.values())) <= 1e-8 * max(abs(dS), max(abs(v) for v in totals.values()))
     assert totals["production"] > 0 and totals["numerical dissipation"] > 0
-    # the specular wall carries no entropy flux in the exact problem; here it is zero to round-off
-    assert abs(totals["wall 2"]) <= 1e-12 * abs(dS) + 1e-15
+    # the diffuse wall exchanges entropy with the gas; a specular wall carries none (node pairs cancel)
+    assert abs(totals["wall 1 flux"]) > 1e-3 * abs(dS)
+    assert abs(totals["wall 2 flux"]) <= 1e-12 * abs(dS)
 
 
 def fisher_run(kernel, dim=2, steps=40, dt=0.02):
     mix = mixture(dim, 2, continuous=False, cells=6, masses=(1.0, 1.0))
-    op = Boltzmann(mix, kernel, cache=False)
+    op = Boltzmann(mix, kernel, cache=False, tail_floor=1e-6)
     X = np.concatenate([equilibrium(g, s, n, u * s.thermal_speed(1.0), T) for s, g, n, u, T in
                         zip(mix.species, mix.grids, [1.0, 0.6], [np.array([0.4, 0.0]), np.array([-0.3, 0.2])],
                             [0.8, 1.3])])[None, :]
-    values = [fisher_information(X, mix)[0]]
+    values = [fisher_information(X, mix, floor=1e-6)[0]]
     for _ in range(steps):           # RK2: the test is about the monotonicity of I(F(t)), not the integrator
         k1 = op.rhs(X)
         X = X + dt * op.rhs(X + 0.5 * dt * k1)
-        values.append(fisher_information(X, mix)[0])
+        values.append(fisher_information(X, mix, floor=1e-6)[0])
     return np.array(values)
 
 
 def test_fisher_information_decreases_for_maxwell_molecules():
     """Seed 002, Theorem 3.1: I(F) = Σ_i ∫|∇log f_i|² f_i is non-increasing for the homogeneous
     multi-species Boltzmann equation (classical statistics) when r|α_ij'(r)|/α_ij(r) ≤ 2√Λ_b.
-    Maxwell molecules (α_ij constant) satisfy it for every b: this two-species run is inside."""
+    Maxwell molecules (α_ij constant) satisfy it for every b: this two-species run is inside.
+    The operator's tail floor (1e-6, which explicit RK needs) freezes the far tails; I is measured
+    where the operator acts (f ≥ 1e-6 max f). Measured: 5.17 → 4.18 over t = 0.8, monotone."""
     values = fisher_run(MaxwellMolecules())
     assert np.all(np.diff(values) <= 1e-10 * values[0]), np.diff(values)
     assert values[-1] < 0.9 * values[0]

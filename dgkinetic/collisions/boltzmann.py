@@ -240,6 +240,16 @@ class _PairTable:
         return sum(a.nbytes for a in arrays if a is not None)
 
 
+def _cell_first_nodes(grid: VelocityGrid):
+    """Flat index of every cell's first node (n_cells,) and of all its nodes (n_cells, (p+1)^d)."""
+    l2g = grid._local_to_global_1d()                         # (cells, p+1) 1D indices
+    per_cell = l2g
+    for _ in range(1, grid.dim):
+        per_cell = (per_cell[:, None, :, None] * grid.n1 + l2g[None, :, None, :]).reshape(
+            per_cell.shape[0] * grid.cells, -1)
+    return per_cell[:, 0], per_cell
+
+
 def _fixed_width_csr(idx: np.ndarray, val: np.ndarray, ncols: int) -> sp.csr_matrix:
     """CSR matrix from equal-length rows, without copying contiguous inputs (duplicate columns are
     allowed: products sum them)."""
@@ -326,8 +336,13 @@ class Boltzmann(CollisionOperator):
     def __init__(self, mixture: Mixture, kernel: CollisionKernel,
                  sphere: SphereQuadrature | int | None = None, *, cache: bool = True,
                  cache_dir: str | os.PathLike | None = None, storage: str = "auto",
-                 memory_limit: int = 2 ** 30, chunk_bytes: int = 48 * 2 ** 20):
+                 memory_limit: int = 2 ** 30, chunk_bytes: int = 48 * 2 ** 20,
+                 tail_floor: float = 0.0):
         super().__init__(mixture)
+        if not (0.0 <= float(tail_floor) < 1e-3):
+            raise InputError(f"Boltzmann: tail_floor must be in [0, 1e-3), got {tail_floor}")
+        self.tail_floor = float(tail_floor)
+        self._frozen = None
         if not isinstance(kernel, CollisionKernel):
             raise InputError(f"Boltzmann: kernel must be a CollisionKernel, got {type(kernel).__name__}")
         dim = mixture.dim
@@ -364,6 +379,7 @@ class Boltzmann(CollisionOperator):
         else:
             self.storage = "compact"
         self.precompute_seconds = time.perf_counter() - t0
+        self._cells = [_cell_first_nodes(g) for g in mixture.grids]
 
     # ---------------------------------------------------------------------------- precomputation
     @property
@@ -515,12 +531,54 @@ class Boltzmann(CollisionOperator):
                 f"{bad[1]} (f = {X[tuple(bad)]!r}); the state must be positive (and < 1 for Fermi)")
         return eta
 
-    @staticmethod
-    def _collision_values(etaT: np.ndarray, table: _PairTable, ch: _Chunk):
+    # ---------------------------------------------------------------------------- far tails
+    def _activity(self, etaT: np.ndarray):
+        """Per species: (node active (size_i, R), cell active indexed by its first node (size_i, R)).
+
+        With ``tail_floor`` > 0 a collision is kept only where v, v* have f ≥ tail_floor·max f and
+        v', v*' lie in cells whose every node does: the far tails, where f is many orders of
+        magnitude below its values elsewhere in the cell, then drop out of the collision sum.
+        Dropping collisions keeps M symmetric, positive and blind to the invariants, so
+        conservation and the H-theorem stay exact (the same holds for any fixed choice).
+        """
+        if self._frozen is not None and self._frozen[0][0].shape[1] == etaT.shape[1]:
+            return self._frozen
+        out = []
+        for (first, nodes), sl in zip(self._cells, self.mixture.slices()):
+            e = etaT[sl]                                            # (size_i, R)
+            cut = e.max(axis=0, keepdims=True) + np.log(self.tail_floor)
+            node = e >= cut
+            cell = np.zeros_like(node)
+            cell[first] = np.all(node[nodes], axis=1)
+            out.append((node, cell))
+        return out
+
+    def freeze_tails(self, X: np.ndarray | None) -> None:
+        """Fix the kept collisions of :attr:`tail_floor` from the state X (None releases them)."""
+        self._frozen = None
+        if X is None or self.tail_floor <= 0:
+            return
+        X2 = np.atleast_2d(np.maximum(X, 1e-300))
+        self._frozen = self._activity(np.ascontiguousarray(self.mixture.entropy_variable(X2).T))
+
+    def _mask(self, etaT, table: _PairTable, ch: _Chunk):
+        """(C, R) boolean: which collisions of the chunk are kept for each row (None: all)."""
+        if self.tail_floor <= 0:
+            return None
+        act = self._activity(etaT)
+        oi, oj = self.mixture.offsets[table.i], self.mixture.offsets[table.j]
+        (node_i, cell_i), (node_j, cell_j) = act[table.i], act[table.j]
+        return (node_i[ch.k - oi] & node_j[ch.l - oj]
+                & cell_i[ch.idx_p[:, 0] - oi] & cell_j[ch.idx_s[:, 0] - oj])
+
+    def _collision_values(self, etaT: np.ndarray, table: _PairTable, ch: _Chunk):
         """Per collision and row (each (C, R)): s − t, t, ∇̄η and the values
         (f, τ at v', v*', v, v*) the Jacobian needs (PHYSICS.md §2)."""
         hk, hl = etaT[ch.k], etaT[ch.l]
         ep, es = ch.Ep @ etaT, ch.Es @ etaT                   # η_i(v'), η_j(v*') from the basis
+        mask = self._mask(etaT, table, ch)
+        if mask is not None:                                  # dropped collisions: ∇̄η = 0, then t = 0
+            ep, es = np.where(mask, ep, hk), np.where(mask, es, hl)
         d = ep + es - hk - hl                                 # ∇̄η = log(s/t)
         ai, aj = table.alpha_i, table.alpha_j
         f = {"p": from_entropy_variable(ep, ai), "s": from_entropy_variable(es, aj),
@@ -538,6 +596,8 @@ class Boltzmann(CollisionOperator):
         big = d > 700.0
         if np.any(big):                                       # t underflowed where e^{∇̄η} overflows
             st[big] = (f["p"] * f["s"] * (tau["k"] * tau["l"] * np.ones_like(d)))[big] - t[big]
+        if mask is not None:
+            t = np.where(mask, t, 0.0)
         return st, t, d, f, tau
 
     # ---------------------------------------------------------------------------- interface

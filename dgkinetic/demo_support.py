@@ -1,0 +1,59 @@
+"""What the demo scripts share: parameters from defaults + command line, and a homogeneous runner.
+
+A demo is ``main(**overrides) -> dict`` with a ``DEFAULTS`` dict; run as a script, every default can
+be changed as ``--name value`` and whatever argparse does not know (``-dgk_ts_monitor`` …) is left
+for PETSc.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+__all__ = ["parse_parameters", "run_homogeneous", "output_dir"]
+
+
+def parse_parameters(defaults: dict, description: str, argv=None) -> dict:
+    """Demo parameters from the command line; unknown arguments are kept in sys.argv for PETSc."""
+    p = argparse.ArgumentParser(description=description)
+    for key, value in defaults.items():
+        kind = type(value)
+        if isinstance(value, (list, tuple)):
+            p.add_argument(f"--{key}", type=type(value[0]), nargs="+", default=list(value))
+        elif kind is bool:
+            p.add_argument(f"--{key}", type=lambda s: s.lower() in ("1", "true", "yes"), default=value)
+        else:
+            p.add_argument(f"--{key}", type=kind, default=value)
+    args, rest = p.parse_known_args(sys.argv[1:] if argv is None else argv)
+    sys.argv = sys.argv[:1] + rest
+    return vars(args)
+
+
+def output_dir(name: str, params: dict) -> str:
+    out = params.get("output") or os.path.join("output", name)
+    os.makedirs(out, exist_ok=True)
+    return out
+
+
+def run_homogeneous(mixture, collisions, initial_rows, t_end, dt, solver_parameters=None):
+    """Spatially homogeneous run; returns (times, rows, solver) with one state row per step."""
+    from dgkinetic.phase_space import homogeneous_phase_space
+    from dgkinetic.solver import KineticProblem, KineticSolver
+    phase = homogeneous_phase_space(mixture)
+    f0 = phase.function("f")
+    f0.dat.data[:] = np.asarray(initial_rows).reshape(1, -1)
+    times, rows = [0.0], [np.array(f0.dat.data_ro).reshape(-1)]
+
+    def record(solver, step, t, X):
+        if step > 0:
+            times.append(t)
+            rows.append(np.array(X[0]))
+
+    params = {"ts_type": "arkimex", "ts_adapt_type": "none"}
+    params.update(solver_parameters or {})
+    solver = KineticSolver(KineticProblem(phase, f0, collisions=collisions, transport_speed=0.0),
+                           solver_parameters=params, monitors=[record])
+    solver.solve(t_end, dt)
+    return np.array(times), np.array(rows), solver
