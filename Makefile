@@ -3,7 +3,7 @@
 #   make test   set everything up, then run the test suite (what CI runs)
 SHELL := /bin/bash
 VENV := .venv
-ACT := source $(VENV)/bin/activate &&
+ACT := source $(VENV)/bin/activate && export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 &&
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-parallel test-slow bench lint clean

@@ -82,7 +82,7 @@ def build_collisions(case: Case, mixture: Mixture) -> list:
 
 
 def _initial_moments(case: Case, mixture: Mixture, length: float):
-    init, N, d = case.initial, len(mixture), mixture.dim
+    init, N = case.initial, len(mixture)
     u = np.array(init["velocity"])
     dens, temp = list(init["density"]), list(init["temperature"])
     if init["profile"] == "uniform":

@@ -91,7 +91,7 @@ if [ ! -f "$stamp" ]; then
     run_logged pip-firedrake $pip install "firedrake[check]==$FIREDRAKE_VERSION"
     # The activate script carries the PETSc location and the MPI settings these machines need.
     cat >>"$venv/bin/activate" <<ACT
-export PETSC_DIR=$petsc_dir PETSC_ARCH=$petsc_arch OMP_NUM_THREADS=1
+export PETSC_DIR=$petsc_dir PETSC_ARCH=$petsc_arch OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 ACT
     touch "$stamp"
