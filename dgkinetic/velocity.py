@@ -165,6 +165,24 @@ class VelocityGrid:
         return (f"VelocityGrid(dim={self.dim}, cells={self.cells}, degree={self.degree}, {kind}, "
                 f"box=[{self.lower.round(3).tolist()}, {self.upper.round(3).tolist()}])")
 
+    @cached_property
+    def cell_nodes(self) -> np.ndarray:
+        """Flat node indices of every cell, shape (cells^d, (p+1)^d), cells in C order."""
+        l2g = self._local_to_global_1d()
+        per_cell = l2g
+        for _ in range(1, self.dim):
+            per_cell = (per_cell[:, None, :, None] * self.n1 + l2g[None, :, None, :]).reshape(
+                per_cell.shape[0] * self.cells, -1)
+        return per_cell
+
+    def cell_of(self, points: np.ndarray) -> np.ndarray:
+        """Index of the cell holding each point (nearest cell outside the box), shape (n,)."""
+        cell = np.zeros(points.shape[0], dtype=np.int64)
+        for a in range(self.dim):
+            c, _ = self._locate_1d(points[:, a], a)
+            cell = cell * self.cells + c
+        return cell
+
     # ------------------------------------------------------------------ evaluation off the nodes
     def contains(self, points: np.ndarray) -> np.ndarray:
         """Boolean mask of the points (shape (n, d)) inside the closed box."""

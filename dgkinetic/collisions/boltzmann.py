@@ -240,16 +240,6 @@ class _PairTable:
         return sum(a.nbytes for a in arrays if a is not None)
 
 
-def _cell_first_nodes(grid: VelocityGrid):
-    """Flat index of every cell's first node (n_cells,) and of all its nodes (n_cells, (p+1)^d)."""
-    l2g = grid._local_to_global_1d()                         # (cells, p+1) 1D indices
-    per_cell = l2g
-    for _ in range(1, grid.dim):
-        per_cell = (per_cell[:, None, :, None] * grid.n1 + l2g[None, :, None, :]).reshape(
-            per_cell.shape[0] * grid.cells, -1)
-    return per_cell[:, 0], per_cell
-
-
 def _fixed_width_csr(idx: np.ndarray, val: np.ndarray, ncols: int) -> sp.csr_matrix:
     """CSR matrix from equal-length rows, without copying contiguous inputs (duplicate columns are
     allowed: products sum them)."""
@@ -379,7 +369,7 @@ class Boltzmann(CollisionOperator):
         else:
             self.storage = "compact"
         self.precompute_seconds = time.perf_counter() - t0
-        self._cells = [_cell_first_nodes(g) for g in mixture.grids]
+        self._cells = [(g.cell_nodes[:, 0], g.cell_nodes) for g in mixture.grids]
 
     # ---------------------------------------------------------------------------- precomputation
     @property

@@ -113,7 +113,7 @@ class _SpeciesQuadrature:
         self.dim = grid.dim
         self._k = (grid.degree + 1) ** grid.dim              # nodes per cell
         self._pairs = pairs
-        self.point_cell, self.cell_nodes = _cell_maps(grid, self.points)
+        self.point_cell, self.cell_nodes = grid.cell_of(self.points), grid.cell_nodes
 
     @property
     def nq(self) -> int:
@@ -135,22 +135,6 @@ class _SpeciesQuadrature:
                 T = T + _triple(G[b], G[a], k, n)   # D^{ab} = D^{ba}: both orders share one coefficient
             blocks.append(T)
         return sp.vstack(blocks, format="csr").T.tocsr()
-
-
-def _cell_maps(grid, points):
-    """Cell index of every quadrature point (Nq,) and node indices of every cell (n_cells, (p+1)^d)."""
-    l2g = grid._local_to_global_1d()                                    # (cells, p+1)
-    cell = np.zeros(points.shape[0], dtype=np.int64)
-    for a in range(grid.dim):
-        c, _ = grid._locate_1d(points[:, a], a)
-        cell = cell * grid.cells + c
-    nodes = l2g[0]
-    per_cell = l2g
-    for a in range(1, grid.dim):
-        per_cell = (per_cell[:, None, :, None] * grid.n1 + l2g[None, :, None, :]).reshape(
-            per_cell.shape[0] * grid.cells, -1)
-    del nodes
-    return cell, per_cell
 
 
 def _row_structure(A: sp.csr_matrix, k: int):
