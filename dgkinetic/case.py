@@ -35,7 +35,8 @@ SCHEMA = {
                 "amplitude": (float, 0.0), "left": (dict, None), "right": (dict, None)},
     "collisions": {"operator": (str, _REQ), "kernel": (str, "maxwell"), "rate": (float, 1.0),
                    "potential": ((str, float), "maxwell"), "sphere_points": (int, 0),
-                   "gamma": (float, 0.0), "coulomb_log": (float, 1.0), "nu": ((float, list), 1.0)},
+                   "gamma": (float, 0.0), "coulomb_log": (float, 1.0), "nu": ((float, list), 1.0),
+                   "tail_floor": (float, 1e-6)},
     "scaling": {"transport_speed": (float, 1.0)},
 }
 
@@ -263,6 +264,8 @@ def load_case(path: str) -> Case:
             raise InputError(f"[collisions[{i}]] operator must be boltzmann or landau, got {c['operator']!r}")
         if c["rate"] < 0:
             raise InputError(f"[collisions[{i}]] rate must be ≥ 0, got {c['rate']}")
+        if not 0 <= c["tail_floor"] < 1e-3:
+            raise InputError(f"[collisions[{i}]] tail_floor must be in [0, 1e-3), got {c['tail_floor']}")
     scaling = _table(data, "scaling", required=False)
     solver = data.get("solver", {})
     if not isinstance(solver, dict):

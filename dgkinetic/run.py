@@ -68,7 +68,7 @@ def build_collisions(case: Case, mixture: Mixture) -> list:
             nu = np.array(c["nu"], dtype=float) if isinstance(c["nu"], list) else c["nu"]
             coulomb = c["potential"] == "coulomb"
             op = Landau(mixture, potential=c["potential"], nu=None if coulomb else nu,
-                        coulomb_log=c["coulomb_log"] if coulomb else None)
+                        coulomb_log=c["coulomb_log"] if coulomb else None, tail_floor=c["tail_floor"])
         else:
             from dgkinetic.collisions.boltzmann import Boltzmann
             from dgkinetic.collisions import kernels
@@ -76,7 +76,8 @@ def build_collisions(case: Case, mixture: Mixture) -> list:
                       "vhs": lambda: kernels.VariableHardSpheres(c["gamma"])}
             if c["kernel"] not in makers:
                 raise InputError(f"[collisions[{i}]] kernel must be one of {sorted(makers)}, got {c['kernel']!r}")
-            op = Boltzmann(mixture, makers[c["kernel"]](), sphere=c["sphere_points"] or None)
+            op = Boltzmann(mixture, makers[c["kernel"]](), sphere=c["sphere_points"] or None,
+                           tail_floor=c["tail_floor"])
         out.append((op, c["rate"]))
     return out
 

@@ -118,6 +118,8 @@ MALFORMED = [
      "accommodation"),
     ("unknown collision operator", lambda t: t + '\n[[collisions]]\noperator = "bgk"\n', "operator"),
     ("negative collision rate", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nrate = -1.0\n', "rate"),
+    ("tail floor out of range", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\ntail_floor = 0.5\n',
+     "tail_floor"),
     ("landau needs continuous grid", lambda t: t + '\n[[collisions]]\noperator = "landau"\n', "continuous"),
     ("periodic with walls", lambda t: replace(t, "length = 1.0", "length = 1.0\nperiodic = true"), "periodic"),
     ("arkimex without collisions", lambda t: replace(t, 'ts_type = "rk"', 'ts_type = "arkimex"'), "arkimex"),
