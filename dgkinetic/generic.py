@@ -9,11 +9,27 @@ the pairing of two of them is ⟨a, b⟩ = Σ_r ∫φ_r dx Σ_k W_k a_rk b_rk, s
 nodal: dE = m|v|²/2 and dS = −log(f/τ(f)).
 
 With that pairing the collision part of the evolution *is* M(F) dS (the operators are built from
-their brackets), energy is in the kernel of M and collision invariants make M vanish. The Poisson
-bracket uses cell-wise (broken) derivatives in x and in v; it is antisymmetric exactly and
-reproduces the volume part of the transport weak form (L[ξ, dE] = ∫∫ f v·∇ₓξ), but its degeneracy
-L dS = 0 holds only up to the discretisation error (nodal derivatives do not obey the chain rule
-f∇log f = ∇f); the entropy budget reports that residual as part of the transport's entropy rate.
+their brackets), energy is in the kernel of M and collision invariants make M vanish.
+
+The Poisson bracket of free transport. The broken-derivative bracket
+
+    K(F)[ξ, η] = Σ_i ∫∫ (f_i/m_i)(∇ₓξ·∇ᵥη − ∇ᵥξ·∇ₓη)      (cell-wise derivatives, nodal quadrature)
+
+is antisymmetric and reproduces the volume part of the transport weak form, K[ξ, dE] = ∫∫ f v·∇ₓξ,
+but K dS = 0 only up to the discretisation error: nodal derivatives obey neither the chain rule
+f∇log f = ∇f nor summation by parts between x and v. Following the projection idea of Öttinger's
+GENERIC integrators (J. Non-Equilib. Thermodyn. 43 (2018) 89), L is K restricted by the projector
+
+    Pξ = ξ − dS ⟨c, ξ⟩/⟨c, dS⟩,   c = dS minus its ⟨·,·⟩-projection on span{dE, 1_i},
+    L(F)[ξ, η] = K(F)[Pξ, Pη],
+
+which fixes dE and the species indicators 1_i and annihilates dS. So L is antisymmetric, L dS = 0
+exactly, the masses stay Casimirs, and L dE = K dE − (K[dS, dE]/⟨c, dS⟩) c differs from the
+transport's volume term by the discretisation residual K[dS, dE] only. In the entropy budget that
+residual is therefore part of what the discrete transport does beyond L dE: the numerical dissipation.
+
+Linearised variants (``linearised=True``): the same brackets with unit mobility (Λ ≡ 1, F ≡ 1) and
+the quadratic entropy S = −½ Σ ∫∫ f², dS = −f.
 """
 from __future__ import annotations
 
@@ -60,8 +76,9 @@ class GenericStructure:
         The :class:`dgkinetic.transport.Transport` of the problem (for the entropy budget), or None.
     """
 
-    def __init__(self, phase: PhaseSpace, collisions=(), transport=None):
+    def __init__(self, phase: PhaseSpace, collisions=(), transport=None, linearised: bool = False):
         self.phase = phase
+        self.linearised = bool(linearised)
         self.mixture = phase.mixture
         self.collisions = list(collisions)
         self.transport = transport
@@ -95,11 +112,15 @@ class GenericStructure:
         return np.broadcast_to(0.5 * mix.masses * np.sum(mix.velocities ** 2, axis=1), X.shape)
 
     def entropy(self, X: np.ndarray) -> float:
-        """S = −H (non-decreasing)."""
+        """S = −H (non-decreasing); −½⟨f, f⟩ for the linearised structure."""
+        if self.linearised:
+            return -0.5 * self.pairing(X, X)
         return -self._sum(self.volumes @ self.mixture.entropy_density(X))
 
     def entropy_differential(self, X: np.ndarray) -> np.ndarray:
-        """dS = −log(f/τ(f))."""
+        """dS = −log(f/τ(f)); −f for the linearised structure."""
+        if self.linearised:
+            return -np.asarray(X, dtype=float)
         return -self.mixture.entropy_variable(X)
 
     # ------------------------------------------------------------------ brackets
@@ -108,16 +129,65 @@ class GenericStructure:
         gv = [xi @ G.T for G in self._grad_v]
         return gx, gv
 
-    def poisson_bracket(self, X: np.ndarray, xi: np.ndarray, eta: np.ndarray) -> float:
-        """L(F)[ξ, η] = Σ_i ∫∫ (f_i/m_i)(∇ₓξ·∇ᵥη − ∇ᵥξ·∇ₓη) (broken derivatives, nodal quadrature)."""
+    def _casimirs(self, X: np.ndarray) -> list[np.ndarray]:
+        """dE and the species indicators 1_i: what the projector P keeps fixed."""
+        mix = self.mixture
+        kept = [np.array(self.energy_differential(X))]
+        for sl in mix.slices():
+            one = np.zeros(X.shape)
+            one[:, sl] = 1.0
+            kept.append(one)
+        return kept
+
+    def _projector(self, X: np.ndarray):
+        """(dS, q) with Pξ = ξ − dS ⟨q, ξ⟩: P fixes dE and every 1_i and P dS = 0 (module docstring)."""
+        dS = self.entropy_differential(X)
+        c = np.array(dS)
+        basis = []
+        for v in self._casimirs(X):          # Gram–Schmidt in the pairing
+            for b in basis:
+                v = v - b * self.pairing(b, v)
+            norm = np.sqrt(self.pairing(v, v))
+            if norm > 0:
+                basis.append(v / norm)
+        for b in basis:
+            c = c - b * self.pairing(b, c)
+        cds = self.pairing(c, dS)
+        if not cds > 0:
+            raise ValueError("the entropy differential lies in span{dE, 1_i}: P is undefined at this state")
+        return dS, c / cds
+
+    def _project(self, X, xi, projector=None):
+        dS, q = projector or self._projector(X)
+        return xi - dS * self.pairing(q, xi)
+
+    def transport_bracket(self, X: np.ndarray, xi: np.ndarray, eta: np.ndarray) -> float:
+        """K(F)[ξ, η] = Σ_i ∫∫ (f_i/m_i)(∇ₓξ·∇ᵥη − ∇ᵥξ·∇ₓη): broken derivatives, not projected."""
         gx_xi, gv_xi = self._gradients(xi)
         gx_eta, gv_eta = self._gradients(eta)
         integrand = sum(gx_xi[a] * gv_eta[a] - gv_xi[a] * gx_eta[a] for a in range(self.phase.dim))
         return self.pairing(X / self.mixture.masses, integrand)
 
+    def poisson_bracket(self, X: np.ndarray, xi: np.ndarray, eta: np.ndarray) -> float:
+        """L(F)[ξ, η] = K(F)[Pξ, Pη]: antisymmetric, L dS = 0 exactly (module docstring)."""
+        proj = self._projector(X)
+        return self.transport_bracket(X, self._project(X, xi, proj), self._project(X, eta, proj))
+
+    def reversible_evolution(self, X: np.ndarray) -> np.ndarray:
+        """L(F) dE as nodal time derivatives (⟨ψ, L dE⟩ = L[ψ, dE] for every ψ): owned rows."""
+        dS, q = self._projector(X)
+        dE = np.array(self.energy_differential(X))
+        residual = self.transport_bracket(X, dS, dE)           # K[dS, dE]: 0 for the exact equation
+        # ⟨ψ, K dE⟩ = Σ W (f/m) ∇ₓψ·∇ᵥdE (= ∫∫ f v·∇ₓψ); nodal representative W⁻¹ ∇ₓᵀ (W (f/m) ∇ᵥdE)
+        _, gv = self._gradients(dE)
+        vol = np.zeros(X.shape)
+        for a in range(self.phase.dim):
+            vol += self._grad_x[a].T @ (self.weights * X / self.mixture.masses * gv[a])
+        return vol / self.weights - q * residual
     def dissipative_bracket(self, X: np.ndarray, xi: np.ndarray, eta: np.ndarray) -> float:
         """M(F)[ξ, η] = Σ_r ∫φ_r Σ_ops rate · M_op(F_r)[ξ_r, η_r]."""
-        total = sum(rate * (self.volumes @ op.dissipative_bracket(X, xi, eta)) for op, rate in self.collisions)
+        lin = {"linearised": True} if self.linearised else {}
+        total = sum(rate * (self.volumes @ op.dissipative_bracket(X, xi, eta, **lin)) for op, rate in self.collisions)
         return self._sum(total)
 
     def dissipation(self, X: np.ndarray) -> float:
@@ -127,13 +197,14 @@ class GenericStructure:
 
     def dissipative_matrix(self, X: np.ndarray) -> sp.csr_matrix:
         """The matrix of M(F) in nodal coordinates, M[ξ, η] = ξ·(A η) (small serial problems)."""
+        lin = {"linearised": True} if self.linearised else {}
         blocks = []
         for r in range(X.shape[0]):       # small problems only: one dense block per space node
-            blocks.append(sum(rate * self.volumes[r] * op.bracket_matrix(X[r]) for op, rate in self.collisions))
+            blocks.append(sum(rate * self.volumes[r] * op.bracket_matrix(X[r], **lin) for op, rate in self.collisions))
         return sp.block_diag(blocks).tocsr()
 
-    def poisson_matrix(self, X: np.ndarray) -> sp.csr_matrix:
-        """The matrix of L(F) in nodal coordinates, L[ξ, η] = ξ·(A η) (small serial problems)."""
+    def transport_matrix(self, X: np.ndarray) -> sp.csr_matrix:
+        """The matrix of K(F) (unprojected), K[ξ, η] = ξ·(A η) (small serial problems)."""
         n, size = X.shape
         Ix, Iv = sp.identity(n, format="csr"), sp.identity(size, format="csr")
         w = sp.diags((self.weights * X / self.mixture.masses).ravel())
@@ -144,16 +215,27 @@ class GenericStructure:
             A = A + Gx.T @ w @ Gv - Gv.T @ w @ Gx
         return A.tocsr()
 
+    def poisson_matrix(self, X: np.ndarray) -> np.ndarray:
+        """The dense matrix of L(F) = Pᵀ K P, L[ξ, η] = ξ·(A η) (small serial problems).
+
+        With Pξ = ξ − dS (Wq)ᵀξ and dSᵀ K dS = 0: Pᵀ K P = K − k (Wq)ᵀ + (Wq) kᵀ, k = K dS.
+        """
+        K = self.transport_matrix(X).toarray()
+        dS, q = self._projector(X)
+        k = K @ dS.ravel()
+        wq = (self.weights * q).ravel()
+        return K - np.outer(k, wq) + np.outer(wq, k)
+
     # ------------------------------------------------------------------ entropy budget
     def entropy_rates(self, X: np.ndarray, Xh: np.ndarray | None = None) -> dict[str, float]:
         """dS/dt split by origin at the state X (owned rows; Xh the same rows with halos).
 
-        ``production``: collisions, = M(F)[dS, dS] ≥ 0; ``reversible transport``: central
-        transport (zero for the exact equation, a discretisation residual here);
-        ``numerical dissipation``: the upwind jumps at interior facets; ``wall <id> flux``: the
-        entropy carried in through that boundary, −Σ ∫ (v·n) h(f̂); ``wall <id> dissipation``: the
-        rest of that wall's term (upwinding between the trace and the wall state). They add up to
-        −⟨log(f/τ), dX/dt⟩ = dS/dt exactly.
+        ``production``: collisions, = M(F)[dS, dS] ≥ 0; ``numerical dissipation``: the interior
+        transport beyond the reversible L dE (which produces no entropy, L dS = 0): the upwind
+        jumps at interior facets plus the central flux's discretisation residual K[dS, dE];
+        ``wall <id> flux``: the entropy carried in through that boundary, −Σ ∫ (v·n) h(f̂);
+        ``wall <id> dissipation``: the rest of that wall's term (upwinding between the trace and
+        the wall state). They add up to −⟨log(f/τ), dX/dt⟩ = dS/dt exactly.
         """
         eta = self.mixture.entropy_variable(X)
         rates = {"production": 0.0}
@@ -164,13 +246,14 @@ class GenericStructure:
             parts = self.transport.parts(Xl)
             fluxes = self.transport.wall_entropy_flux(Xl) if self.transport.boundary is not None else {}
             for key, part in parts.items():
-                name = {"central": "reversible transport", "upwind": "numerical dissipation"}.get(key, key)
                 rate = -self.pairing(eta, part)
-                if key in fluxes:
+                if key in ("central", "upwind"):
+                    rates["numerical dissipation"] = rates.get("numerical dissipation", 0.0) + rate
+                elif key in fluxes:
                     # what the wall term does to S = the entropy carried in − the wall's own upwinding
                     inflow = -self._sum(fluxes[key])
                     rates[f"{key} flux"] = inflow
                     rates[f"{key} dissipation"] = rate - inflow
                 else:
-                    rates[name] = rate
+                    rates[key] = rate
         return rates

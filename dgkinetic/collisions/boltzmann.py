@@ -602,32 +602,43 @@ class Boltzmann(CollisionOperator):
             out -= ch.grad_transpose(ch.c[:, None] * st)
         return out.T.reshape(np.shape(X))
 
-    def dissipative_bracket(self, X: np.ndarray, Xi: np.ndarray, Eta: np.ndarray) -> np.ndarray:
+    def dissipative_bracket(self, X: np.ndarray, Xi: np.ndarray, Eta: np.ndarray,
+                            linearised: bool = False) -> np.ndarray:
         """M_h(F)[ξ, η] = ¼ Σ_ij Σ_t c_t Λ_t ∇̄ξ_t ∇̄η_t per row (PHYSICS.md §2), shape (n_rows,).
 
-        Λ_t = Λ(s_t, t_t) = t_t (e^{∇̄η_t} − 1)/∇̄η_t, the logarithmic mean, evaluated stably.
+        Λ_t = Λ(s_t, t_t) = t_t (e^{∇̄η_t} − 1)/∇̄η_t, the logarithmic mean, evaluated stably;
+        ``linearised``: Λ ≡ 1 over every collision (independent of X).
         """
         X2 = np.atleast_2d(X)
-        etaT = np.ascontiguousarray(self._entropy_variable(X2).T)
         XiT = np.ascontiguousarray(np.atleast_2d(Xi).T, dtype=float)
         EtaT = np.ascontiguousarray(np.atleast_2d(Eta).T, dtype=float)
-        out = np.zeros(etaT.shape[1])
-        for table, ch in self._chunks(self._chunk_length(etaT.shape[1])):
-            _, t, d, _, _ = self._collision_values(etaT, table, ch)
-            lam = t * log_mean_ratio(d)
+        etaT = None if linearised else np.ascontiguousarray(self._entropy_variable(X2).T)
+        out = np.zeros(X2.shape[0])
+        for table, ch in self._chunks(self._chunk_length(X2.shape[0])):
+            if linearised:
+                lam = 1.0
+            else:
+                _, t, d, _, _ = self._collision_values(etaT, table, ch)
+                lam = t * log_mean_ratio(d)
             out += np.einsum("cr,cr->r", ch.c[:, None] * lam * ch.grad(XiT), ch.grad(EtaT))
         return out if np.ndim(X) > 1 else out[0]
 
-    def bracket_matrix(self, x: np.ndarray) -> np.ndarray:
-        """Dense M_h(F) (size × size) of one state row x: ξᵀ M η = M_h(F)[ξ, η]. Small problems only."""
+    def bracket_matrix(self, x: np.ndarray, linearised: bool = False) -> np.ndarray:
+        """Dense M_h(F) (size × size) of one state row x: ξᵀ M η = M_h(F)[ξ, η]. Small problems only.
+
+        ``linearised``: Λ ≡ 1 (independent of x)."""
         x = np.asarray(x, dtype=float).reshape(1, -1)
-        etaT = np.ascontiguousarray(self._entropy_variable(x).T)
+        etaT = None if linearised else np.ascontiguousarray(self._entropy_variable(x).T)
         size = self.mixture.size
         M = np.zeros((size, size))
         for table, ch in self._chunks(self._chunk_length(1)):
-            _, t, d, _, _ = self._collision_values(etaT, table, ch)
+            if linearised:
+                lam = np.ones(len(ch))
+            else:
+                _, t, d, _, _ = self._collision_values(etaT, table, ch)
+                lam = (t * log_mean_ratio(d))[:, 0]
             A = ch.matrix()
-            M += (A.T @ sp.diags(ch.c * (t * log_mean_ratio(d))[:, 0]) @ A).toarray()
+            M += (A.T @ sp.diags(ch.c * lam) @ A).toarray()
         return M
 
     def jacobian(self, X: np.ndarray) -> np.ndarray:

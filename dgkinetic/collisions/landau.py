@@ -446,11 +446,18 @@ class Landau(CollisionOperator):
         """P_i(q) = Σ_j ν_ij (D_ij b_i − K_ij), shape (R, d, Nq)."""
         return np.einsum("Rabq,Rbq->Raq", Dsum[:, self._full], b) - Ksum
 
-    def _evaluate(self, X: np.ndarray, Eta: np.ndarray | None = None, derivative: bool = False):
+    def _unit_mobility(self, rows: int):
+        """The linearised bracket's weights: F ≡ 1 (Λ ≡ 1), no tail cut, in the layout of :meth:`_at_points`."""
+        return [(np.broadcast_to(sq.weights, (rows, sq.nq)), None, None) for sq in self._sq]
+
+    def _evaluate(self, X: np.ndarray, Eta: np.ndarray | None = None, derivative: bool = False,
+                  linearised: bool = False):
         """Everything the weak form, the bracket and the Jacobian share."""
-        self._check_state(X)
-        eta = self.mixture.entropy_variable(X)
-        at = self._at_points(eta, derivative)
+        if linearised:
+            at = self._unit_mobility(X.shape[0])
+        else:
+            self._check_state(X)
+            at = self._at_points(self.mixture.entropy_variable(X), derivative)
         if Eta is None:
             bs = [b for _, b, _ in at]
         else:
@@ -472,19 +479,23 @@ class Landau(CollisionOperator):
             Oi[...] = -(sq.GstackT @ c).T / sq.mass
         return out.reshape(X.shape)
 
-    def dissipative_bracket(self, X: np.ndarray, Xi: np.ndarray, Eta: np.ndarray) -> np.ndarray:
-        """M_h(F)[ξ, η] per row, F from X; ξ, η nodal functions shaped like X."""
+    def dissipative_bracket(self, X: np.ndarray, Xi: np.ndarray, Eta: np.ndarray,
+                            linearised: bool = False) -> np.ndarray:
+        """M_h(F)[ξ, η] per row, F from X; ξ, η nodal functions shaped like X.
+
+        ``linearised``: the bracket with unit mobility F ≡ 1 (PHYSICS.md §2), independent of X.
+        """
         X2 = np.atleast_2d(np.asarray(X, dtype=float))
         Xi2 = np.atleast_2d(np.asarray(Xi, dtype=float))
         Eta2 = np.atleast_2d(np.asarray(Eta, dtype=float))
-        at, _, _, P = self._evaluate(X2, Eta=Eta2)
+        at, _, _, P = self._evaluate(X2, Eta=Eta2, linearised=linearised)
         total = np.zeros(X2.shape[0])
         for sq, (Fw, _, _), Pi, xi in zip(self._sq, at, P, self.mixture.split(Xi2)):
             a = (sq.Gstack @ xi.T).reshape(self.dim, sq.nq, -1).transpose(2, 0, 1) / sq.mass
             total += np.einsum("Rq,Raq,Raq->R", Fw, a, Pi)
         return total if np.ndim(X) > 1 else total[0]
 
-    def bracket_matrix(self, x_row: np.ndarray) -> np.ndarray:
+    def bracket_matrix(self, x_row: np.ndarray, linearised: bool = False) -> np.ndarray:
         """Dense matrix M with ξᵀ M η = M_h(F)[ξ, η] for one state row (small problems only).
 
         Block (i, i) holds Σ_j ν_ij/m_i² Σ_ab Gₐᵀ diag(w F_i D_ij^{ab}) G_b, block (i, j) the cross terms
@@ -492,8 +503,11 @@ class Landau(CollisionOperator):
         of the matrix-free path used by :meth:`dissipative_bracket`.
         """
         x = np.asarray(x_row, dtype=float).reshape(1, -1)
-        self._check_state(x)
-        at = self._at_points(self.mixture.entropy_variable(x))
+        if linearised:
+            at = self._unit_mobility(1)
+        else:
+            self._check_state(x)
+            at = self._at_points(self.mixture.entropy_variable(x))
         Fw = [F for F, _, _ in at]
         Dsum, _ = self._fields(Fw, [np.zeros((1, self.dim, sq.nq)) for sq in self._sq])
         M = np.zeros((self.mixture.size, self.mixture.size))
