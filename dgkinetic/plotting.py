@@ -16,10 +16,10 @@ def _plt():
 
 
 def plot_series(series, path: str, names) -> None:
-    """Invariant drifts and entropy vs time."""
+    """Invariant drifts, entropy and the entropy budget vs time."""
     plt = _plt()
     t = series.array("time")
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, ax = plt.subplots(1, 3, figsize=(14, 3.6))
     for k in names:
         key = f"drift_{k}"
         if key in series.columns:
@@ -30,6 +30,11 @@ def plot_series(series, path: str, names) -> None:
     ax[1].plot(t, series.array("entropy"))
     ax[1].set_xlabel("t")
     ax[1].set_ylabel("H = -S")
+    for key in sorted(k for k in series.columns if k.startswith("dSdt_")):
+        ax[2].plot(t, series.array(key), label=key[5:].replace("_", " "))
+    ax[2].set_xlabel("t")
+    ax[2].set_ylabel("dS/dt by origin")
+    ax[2].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -41,7 +46,7 @@ def plot_profiles(phase, X, path: str) -> None:
     plt = _plt()
     x = phase.node_coordinates[:, 0]
     order = np.argsort(x, kind="stable")
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, ax = plt.subplots(1, 3, figsize=(14, 3.6))
     mix = phase.mixture
     for Xi, s, g in zip(mix.split(X), mix.species, mix.grids):
         ax[0].plot(x[order], number_density(Xi, g)[order], ".-" if phase.dim == 1 else ".", label=s.name)

@@ -13,6 +13,7 @@ from petsc4py import PETSc
 import firedrake as fd
 from dgkinetic.case import Case
 from dgkinetic.diagnostics import Diagnostics
+from dgkinetic.generic import GenericStructure, fisher_information
 from dgkinetic.equilibrium import check_resolution
 from dgkinetic.errors import InputError, NonPhysicalStateError
 from dgkinetic.log import logger
@@ -171,14 +172,25 @@ class CaseRun:
         self._start = None
         self.moments = MomentFields(phase)
         self.vtk = None
+        self.structure = GenericStructure(phase, collisions=self.problem.collisions, transport=self.solver.transport)
+        self._halo = phase.function("halo")
+        self._fisher_floor = max([getattr(op, "tail_floor", 0.0) for op, _ in self.problem.collisions], default=0.0)
 
     # ------------------------------------------------------------------ per step
     def _record(self, step: int, t: float, X: np.ndarray) -> None:
         row = {"time": t, "step": step}
         row.update(self.diagnostics.all(X))
+        Xp = np.maximum(X, 1e-300)
         for op, rate in self.problem.collisions:
             row["dissipation"] = row.get("dissipation", 0.0) + rate * float(
-                self.diagnostics.integrate(op.dissipation(np.maximum(X, 1e-300))))
+                self.diagnostics.integrate(op.dissipation(Xp)))
+        row["fisher_information"] = float(self.diagnostics.integrate(
+            fisher_information(Xp, self.phase.mixture, self._fisher_floor)))
+        # the entropy budget dS/dt = production + numerical dissipation + per-wall flux and dissipation
+        self._halo.dat.data[:] = Xp
+        Xh = self._halo.dat.data_ro_with_halos.reshape(-1, self.phase.mixture.size)
+        for key, rate in self.structure.entropy_rates(Xp, Xh).items():
+            row["dSdt_" + key.replace(" ", "_")] = rate
         if self._reference is None:
             self._reference = {k: row[k] for k in self.phase.mixture.invariant_names()}
         for k, v0 in self._reference.items():
