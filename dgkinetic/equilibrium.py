@@ -34,7 +34,8 @@ def check_resolution(grid: VelocityGrid, species: Species, velocity, temperature
         raise InputError(f"species '{species.name}': temperature must be positive, got {temperature}")
     vt = species.thermal_speed(temperature)
     u = np.broadcast_to(np.asarray(velocity, dtype=float), (grid.dim,))
-    room = min(np.min(u - grid.lower), np.min(grid.upper - u)) / vt
+    axes = list(grid.momentum_axes)                 # v_perp of an axisymmetric grid starts at the axis
+    room = min(np.min((u - grid.lower)[axes]), np.min(grid.upper - u)) / vt
     if room < MIN_BOX_THERMAL_SPEEDS:
         raise InputError(
             f"species '{species.name}': velocity grid too small for T={temperature:g}, u={u.tolist()}: "
@@ -130,10 +131,14 @@ def equilibria(grid: VelocityGrid, species: Species, density, velocity, temperat
                *, check: bool = True, tol: float = 1e-15, max_iter: int = 100) -> np.ndarray:
     """Batched :func:`equilibrium`: density (n,), velocity (n, d), temperature (n,) → (n, n_v)."""
     d, m, alpha = grid.dim, species.mass, species.alpha
+    axes, dp = list(grid.momentum_axes), grid.physical_dim
     density = np.asarray(density, dtype=float).reshape(-1)
     rows = density.shape[0]
     temperature = np.broadcast_to(np.asarray(temperature, dtype=float).reshape(-1), (rows,))
     u = np.broadcast_to(np.asarray(velocity, dtype=float), (rows, d))
+    off = [a for a in range(d) if a not in axes]
+    if off and np.any(u[:, off] != 0):
+        raise InputError(f"species '{species.name}': an axisymmetric grid holds no drift along v_perp")
     if not np.all(np.isfinite(density) & (density > 0)):
         raise InputError(f"species '{species.name}': density must be positive and finite, "
                          f"got min {np.min(density)}")
@@ -143,12 +148,12 @@ def equilibria(grid: VelocityGrid, species: Species, density, velocity, temperat
     vt = np.sqrt(temperature / m)
     # Invariants in scaled variables c = (v − u)/vt keep the Newton matrix well conditioned.
     c = (grid.nodes[None, :, :] - u[:, None, :]) / vt[:, None, None]          # (rows, n_v, d)
-    phi = np.concatenate([np.ones(c.shape[:2] + (1,)), c, np.sum(c ** 2, axis=2, keepdims=True)], axis=2)
-    target = density[:, None] * np.concatenate([[1.0], np.zeros(d), [d]])[None, :]
+    phi = np.concatenate([np.ones(c.shape[:2] + (1,)), c[:, :, axes], np.sum(c ** 2, axis=2, keepdims=True)], axis=2)
+    target = density[:, None] * np.concatenate([[1.0], np.zeros(len(axes)), [dp]])[None, :]
     W = grid.weights
     # Continuous Maxwellian as the starting point (shifted down for quantum species).
-    theta = np.zeros((rows, d + 2))
-    theta[:, 0] = np.log(density / (2 * np.pi * vt * vt) ** (d / 2))
+    theta = np.zeros((rows, len(axes) + 2))
+    theta[:, 0] = np.log(density / (2 * np.pi * vt * vt) ** (dp / 2))
     theta[:, -1] = -0.5
     if alpha != 0:
         theta[:, 0] = np.minimum(theta[:, 0], -1.0)

@@ -40,6 +40,8 @@ class Mixture:
             raise InputError(f"species names must be unique, got {names}")
         if len({g.dim for g in grids}) != 1:
             raise InputError("all velocity grids must have the same dimension")
+        if len({g.axisymmetric for g in grids}) != 1:
+            raise InputError("velocity grids must be all axisymmetric or all Cartesian")
         self.species = species
         self.grids = grids
         self.dim = grids[0].dim
@@ -86,18 +88,21 @@ class Mixture:
 
     @cached_property
     def invariants(self) -> np.ndarray:
-        """Collision invariants as columns: one number per species, m v (d), m|v|²/2; (size, N+d+1)."""
+        """Collision invariants as columns: one number per species, m v along every momentum axis
+        (all d, or v_par only on axisymmetric grids), m|v|²/2; shape (size, N + n_axes + 1)."""
         N = len(self)
-        cols = np.zeros((self.size, N + self.dim + 1))
+        axes = list(self.grids[0].momentum_axes)
+        cols = np.zeros((self.size, N + len(axes) + 1))
         for i, s in enumerate(self.slices()):
             cols[s, i] = 1.0
-        cols[:, N:N + self.dim] = self.masses[:, None] * self.velocities
+        cols[:, N:N + len(axes)] = self.masses[:, None] * self.velocities[:, axes]
         cols[:, -1] = 0.5 * self.masses * np.sum(self.velocities ** 2, axis=1)
         return cols
 
     def invariant_names(self) -> list[str]:
+        g = self.grids[0]
         return ([f"number_{s.name}" for s in self.species]
-                + [f"momentum_{a}" for a in "xyz"[:self.dim]] + ["energy"])
+                + [f"momentum_{g.axis_names[a]}" for a in g.momentum_axes] + ["energy"])
 
     def conserved(self, X: np.ndarray) -> np.ndarray:
         """Σ_k W_k ψ(v_k) X_k for every collision invariant ψ: shape (..., N+d+1)."""

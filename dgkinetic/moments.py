@@ -21,9 +21,17 @@ def number_density(f, grid: VelocityGrid):
     return f @ grid.weights
 
 
+def _drift_nodes(grid: VelocityGrid) -> np.ndarray:
+    """v_k on the axes that carry momentum, 0 on the others (v_perp of an axisymmetric grid)."""
+    v = np.zeros_like(grid.nodes)
+    axes = list(grid.momentum_axes)
+    v[:, axes] = grid.nodes[:, axes]
+    return v
+
+
 def momentum_density(f, grid: VelocityGrid, species: Species):
-    """m Σ_k W_k v_k f_k, shape (..., d)."""
-    return species.mass * (f @ (grid.weights[:, None] * grid.nodes))
+    """m Σ_k W_k v_k f_k, shape (..., d) (0 along v_perp of an axisymmetric grid)."""
+    return species.mass * (f @ (grid.weights[:, None] * _drift_nodes(grid)))
 
 
 def energy_density(f, grid: VelocityGrid, species: Species):
@@ -32,8 +40,8 @@ def energy_density(f, grid: VelocityGrid, species: Species):
 
 
 def mean_velocity(f, grid: VelocityGrid):
-    """u = Σ W v f / n, shape (..., d)."""
-    return (f @ (grid.weights[:, None] * grid.nodes)) / number_density(f, grid)[..., None]
+    """u = Σ W v f / n, shape (..., d) (0 along v_perp of an axisymmetric grid)."""
+    return (f @ (grid.weights[:, None] * _drift_nodes(grid))) / number_density(f, grid)[..., None]
 
 
 def pressure_tensor(f, grid: VelocityGrid, species: Species):
@@ -44,9 +52,10 @@ def pressure_tensor(f, grid: VelocityGrid, species: Species):
 
 
 def temperature(f, grid: VelocityGrid, species: Species):
-    """T = tr P / (d n) (k_B = 1)."""
+    """T = tr P / (d n) (k_B = 1; d = 3 for an axisymmetric grid, whose P_perp,perp holds both
+    perpendicular directions)."""
     P = pressure_tensor(f, grid, species)
-    return np.trace(P, axis1=-2, axis2=-1) / (grid.dim * number_density(f, grid))
+    return np.trace(P, axis1=-2, axis2=-1) / (grid.physical_dim * number_density(f, grid))
 
 
 def heat_flux(f, grid: VelocityGrid, species: Species):
@@ -83,5 +92,5 @@ def mixture_temperature(fs, grids, species):
     E = sum(energy_density(f, g, s) for f, g, s in zip(fs, grids, species))
     rho = sum(s.mass * number_density(f, g) for f, g, s in zip(fs, grids, species))
     n = sum(number_density(f, g) for f, g in zip(fs, grids))
-    d = grids[0].dim
+    d = grids[0].physical_dim
     return 2.0 * (E - 0.5 * rho * np.sum(u ** 2, axis=-1)) / (d * n)

@@ -110,30 +110,49 @@ class VelocityGrid:
         self.scale = float(scale)
         self.centre = np.zeros(dim) if centre is None else np.asarray(centre, dtype=float).reshape(dim)
         self.continuous = bool(continuous)
-        n = self.degree + 1
-        self.ref_nodes, ref_w = gauss_lobatto(n) if continuous else gauss_legendre(n)
+        rule = gauss_lobatto if continuous else gauss_legendre
+        self.ref_nodes, self._ref_weights = rule(self.degree + 1)
         self.cell_width = 2.0 * self.extent * self.scale / self.cells
         self.lower = self.centre - self.extent * self.scale
-        # 1D nodes and weights per direction (same reference for every direction, shifted per centre).
-        offsets = np.arange(self.cells)[:, None] * self.cell_width
-        local = 0.5 * (self.ref_nodes + 1.0)[None, :] * self.cell_width
-        wl = 0.5 * self.cell_width * np.broadcast_to(ref_w, (self.cells, n))
-        if continuous:
-            x = (offsets + local)[:, :-1].ravel()
-            x = np.concatenate([x, [self.cells * self.cell_width]])
-            w = np.zeros(self.cells * self.degree + 1)
-            idx = self._local_to_global_1d()
-            np.add.at(w, idx.ravel(), wl.ravel())
-        else:
-            x = (offsets + local).ravel()
-            w = wl.ravel()
-        self.nodes_1d = [self.lower[a] + x for a in range(dim)]
-        self.weights_1d = w
+        self.axis_cells = (self.cells,) * self.dim
+        self._build_nodes()
+
+    #: velocity dimension of the physics (3 for the axisymmetric half-plane) and the axes whose
+    #: momentum is a collision invariant
+    axisymmetric = False
+    axis_names = ("x", "y", "z")
+
+    @property
+    def physical_dim(self) -> int:
+        return self.dim
+
+    @property
+    def momentum_axes(self) -> tuple:
+        return tuple(range(self.dim))
+
+    def _axis_nodes(self, axis: int):
+        """1D nodes (from the box's lower corner) and weights along ``axis``."""
+        n, cells, h = self.degree + 1, self.axis_cells[axis], self.cell_width
+        offsets = np.arange(cells)[:, None] * h
+        local = 0.5 * (self.ref_nodes + 1.0)[None, :] * h
+        wl = 0.5 * h * np.broadcast_to(self._ref_weights, (cells, n))
+        if not self.continuous:
+            return (offsets + local).ravel(), wl.ravel()
+        x = np.concatenate([(offsets + local)[:, :-1].ravel(), [cells * h]])
+        w = np.zeros(cells * self.degree + 1)
+        np.add.at(w, self._local_to_global_1d(axis).ravel(), wl.ravel())
+        return x, w
+
+    def _build_nodes(self):
+        axes = [self._axis_nodes(a) for a in range(self.dim)]
+        self.nodes_1d = [self.lower[a] + x for a, (x, _) in enumerate(axes)]
+        self.weights_1d = [w for _, w in axes]
+        self.shape = tuple(len(x) for x in self.nodes_1d)
         grids = np.meshgrid(*self.nodes_1d, indexing="ij")
         self.nodes = np.stack([g.ravel() for g in grids], axis=1)
-        wgrid = np.ones([len(w)] * dim)
-        for a in range(dim):
-            shape = [1] * dim
+        wgrid = np.ones(self.shape)
+        for a, w in enumerate(self.weights_1d):
+            shape = [1] * self.dim
             shape[a] = len(w)
             wgrid = wgrid * w.reshape(shape)
         self.weights = wgrid.ravel()
@@ -141,22 +160,22 @@ class VelocityGrid:
     # ------------------------------------------------------------------ sizes and layout
     @property
     def n1(self) -> int:
-        """Nodes per direction."""
-        return len(self.weights_1d)
+        """Nodes along the first axis (all axes, for a Cartesian grid)."""
+        return self.shape[0]
 
     @property
     def size(self) -> int:
         """Number of velocity nodes n_v."""
-        return self.n1 ** self.dim
+        return int(np.prod(self.shape))
 
     @property
     def upper(self) -> np.ndarray:
-        return self.lower + 2.0 * self.extent * self.scale
+        return self.lower + self.cell_width * np.array(self.axis_cells)
 
-    def _local_to_global_1d(self) -> np.ndarray:
-        """(cells, p+1) array of 1D node indices of each cell's local nodes."""
+    def _local_to_global_1d(self, axis: int = 0) -> np.ndarray:
+        """(cells, p+1) array of 1D node indices of each cell's local nodes along ``axis``."""
         n = self.degree + 1
-        c = np.arange(self.cells)[:, None]
+        c = np.arange(self.axis_cells[axis])[:, None]
         a = np.arange(n)[None, :]
         return c * self.degree + a if self.continuous else c * n + a
 
@@ -167,12 +186,12 @@ class VelocityGrid:
 
     @cached_property
     def cell_nodes(self) -> np.ndarray:
-        """Flat node indices of every cell, shape (cells^d, (p+1)^d), cells in C order."""
-        l2g = self._local_to_global_1d()
-        per_cell = l2g
-        for _ in range(1, self.dim):
-            per_cell = (per_cell[:, None, :, None] * self.n1 + l2g[None, :, None, :]).reshape(
-                per_cell.shape[0] * self.cells, -1)
+        """Flat node indices of every cell, shape (n_cells, (p+1)^d), cells in C order."""
+        per_cell = self._local_to_global_1d(0)
+        for a in range(1, self.dim):
+            l2g = self._local_to_global_1d(a)
+            per_cell = (per_cell[:, None, :, None] * self.shape[a] + l2g[None, :, None, :]).reshape(
+                per_cell.shape[0] * l2g.shape[0], -1)
         return per_cell
 
     def cell_of(self, points: np.ndarray) -> np.ndarray:
@@ -180,7 +199,7 @@ class VelocityGrid:
         cell = np.zeros(points.shape[0], dtype=np.int64)
         for a in range(self.dim):
             c, _ = self._locate_1d(points[:, a], a)
-            cell = cell * self.cells + c
+            cell = cell * self.axis_cells[a] + c
         return cell
 
     # ------------------------------------------------------------------ evaluation off the nodes
@@ -193,8 +212,12 @@ class VelocityGrid:
     def _locate_1d(self, x: np.ndarray, axis: int):
         """Cell index and reference coordinate in [-1, 1] of 1D coordinates x along ``axis``."""
         t = (x - self.lower[axis]) / self.cell_width
-        c = np.clip(np.floor(t).astype(np.int64), 0, self.cells - 1)
+        c = np.clip(np.floor(t).astype(np.int64), 0, self.axis_cells[axis] - 1)
         return c, 2.0 * (t - c) - 1.0
+
+    def _lagrange_1d(self, axis: int, cells: np.ndarray, s: np.ndarray, derivative: bool) -> np.ndarray:
+        """Cell-local Lagrange basis along ``axis`` at reference coordinates s of the given cells."""
+        return lagrange_basis(self.ref_nodes, s, derivative=derivative)
 
     def basis_at(self, points: np.ndarray, derivative: int | None = None) -> sp.csr_matrix:
         """Sparse matrix E (n_points, n_v) with (E f)_q = f_h(points_q) for nodal values f.
@@ -204,21 +227,20 @@ class VelocityGrid:
         """
         points = np.asarray(points, dtype=float).reshape(-1, self.dim)
         npts, n = points.shape[0], self.degree + 1
-        l2g = self._local_to_global_1d()
         vals, idx = [], []
         for a in range(self.dim):
             c, s = self._locate_1d(points[:, a], a)
-            v = lagrange_basis(self.ref_nodes, s, derivative=(derivative == a))
+            v = self._lagrange_1d(a, c, s, derivative == a)
             if derivative == a:
                 v = v * (2.0 / self.cell_width)
             vals.append(v)
-            idx.append(l2g[c])                                 # (npts, n)
+            idx.append(self._local_to_global_1d(a)[c])         # (npts, n)
         # Tensor product over directions: (npts, n^d) values and flat global indices.
         val = vals[0]
         gid = idx[0]
         for a in range(1, self.dim):
             val = (val[:, :, None] * vals[a][:, None, :]).reshape(npts, -1)
-            gid = (gid[:, :, None] * self.n1 + idx[a][:, None, :]).reshape(npts, -1)
+            gid = (gid[:, :, None] * self.shape[a] + idx[a][:, None, :]).reshape(npts, -1)
         rows = np.repeat(np.arange(npts), n ** self.dim)
         E = sp.csr_matrix((val.ravel(), (rows, gid.ravel())), shape=(npts, self.size))
         E.sum_duplicates()
@@ -239,20 +261,26 @@ class VelocityGrid:
         """
         q = points_per_direction or self.degree + 1
         rq, rw = gauss_legendre(q)
-        offs = np.arange(self.cells)[:, None] * self.cell_width
-        x1 = (offs + 0.5 * (rq + 1.0)[None, :] * self.cell_width).ravel()
-        w1 = np.tile(0.5 * self.cell_width * rw, self.cells)
+        x1, w1 = [], []
+        for a in range(self.dim):
+            offs = np.arange(self.axis_cells[a])[:, None] * self.cell_width
+            x1.append(self.lower[a] + (offs + 0.5 * (rq + 1.0)[None, :] * self.cell_width).ravel())
+            w1.append(np.tile(0.5 * self.cell_width * rw, self.axis_cells[a]))
         # Quadrature points grouped by cell along each axis keeps "nearest cell" unambiguous.
-        grids = np.meshgrid(*[self.lower[a] + x1 for a in range(self.dim)], indexing="ij")
+        grids = np.meshgrid(*x1, indexing="ij")
         pts = np.stack([g.ravel() for g in grids], axis=1)
-        wg = np.ones([len(w1)] * self.dim)
+        wg = np.ones([len(w) for w in w1])
         for a in range(self.dim):
             shape = [1] * self.dim
-            shape[a] = len(w1)
-            wg = wg * w1.reshape(shape)
+            shape[a] = len(w1[a])
+            wg = wg * w1[a].reshape(shape)
         values = self.basis_at(pts)
         gradients = [self.basis_at(pts, derivative=a) for a in range(self.dim)]
-        return pts, wg.ravel(), values, gradients
+        return pts, wg.ravel() * self.measure(pts), values, gradients
+
+    def measure(self, points: np.ndarray) -> np.ndarray:
+        """Density of the velocity measure at points (1 for a Cartesian grid)."""
+        return np.ones(len(points))
 
     # ------------------------------------------------------------------ symmetries
     def reflection(self, axis: int) -> np.ndarray:
@@ -263,8 +291,7 @@ class VelocityGrid:
         if abs(self.centre[axis]) > 1e-14 * self.scale:
             raise InputError(f"a specular/diffuse wall with normal along axis {axis} needs the velocity "
                              f"grid centred at 0 in that direction (centre is {self.centre[axis]})")
-        n1 = self.n1
-        idx = np.arange(self.size).reshape([n1] * self.dim)
+        idx = np.arange(self.size).reshape(self.shape)
         return np.flip(idx, axis=axis).ravel()
 
     @cached_property

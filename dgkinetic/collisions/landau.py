@@ -46,6 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dgkinetic.collisions.base import CollisionOperator
+from dgkinetic.collisions.ring import VW_INDEX, azimuthal_rule, polynomial_rule, ring_kernel
 from dgkinetic.errors import InputError, NonPhysicalStateError
 from dgkinetic.mixture import Mixture
 from dgkinetic.statistics import mobility
@@ -222,7 +223,8 @@ class Landau(CollisionOperator):
             if g.degree < 2:
                 raise InputError(f"Landau needs velocity degree >= 2 (energy m|v|²/2 in the test space); "
                                  f"species '{s.name}' has degree {g.degree}")
-        self.gamma, self.potential = _potential_exponent(potential, d)
+        self.axisymmetric = bool(mixture.grids[0].axisymmetric)
+        self.gamma, self.potential = _potential_exponent(potential, mixture.grids[0].physical_dim)
         self.nu = self._collision_strengths(nu, coulomb_log, N)
         if quadrature_points is not None and (int(quadrature_points) != quadrature_points
                                               or quadrature_points < 1):
@@ -230,21 +232,33 @@ class Landau(CollisionOperator):
         self.quadrature_points = quadrature_points
         if method not in ("auto", "direct", "moments"):
             raise InputError(f"Landau method must be 'auto', 'direct' or 'moments', got {method!r}")
-        if method == "moments" and self.gamma != 0.0:
-            raise InputError("Landau method='moments' is exact only for Maxwell molecules (gamma = 0)")
-        self.method = ("moments" if self.gamma == 0.0 else "direct") if method == "auto" else method
+        if method == "moments" and (self.gamma != 0.0 or self.axisymmetric):
+            raise InputError("Landau method='moments' is exact only for Maxwell molecules (gamma = 0) on "
+                             "Cartesian grids")
+        self.method = ("moments" if self.gamma == 0.0 and not self.axisymmetric else "direct") \
+            if method == "auto" else method
         self._pairs = [(a, b) for a in range(d) for b in range(a, d)]
         self._nab = len(self._pairs)
         full = np.zeros((d, d), dtype=int)
         for k, (a, b) in enumerate(self._pairs):
             full[a, b] = full[b, a] = k
         self._full = full
+        # component of the cross kernel U_vw(q, r) for gradient directions (a at q, b at r): U itself
+        # on Cartesian grids (U_vw = U_vv = U(q − r)), the ring-averaged blocks on axisymmetric ones
+        self._vw = VW_INDEX if self.axisymmetric else full
+        self._ring_rule = None
+        if self.axisymmetric:
+            self._ring_rule = polynomial_rule() if self.gamma == 0.0 else azimuthal_rule()
         self._sq = [_SpeciesQuadrature(s, g, quadrature_points, self._pairs)
                     for s, g in zip(mixture.species, mixture.grids)]
         # Points closer than this are "coincident": U := 0 there (only matters for γ < −2).
         self._coincide2 = (1e-10 * min(g.cell_width for g in mixture.grids)) ** 2
-        total = sum(8 * self._nab * self._sq[i].nq * self._sq[j].nq
-                    for i in range(N) for j in range(i, N) if self.nu[i, j] != 0)
+        if self.axisymmetric:       # one (U_vv, U_vw) pair of tables per ordered species pair
+            total = sum(8 * (self._nab + d * d) * self._sq[i].nq * self._sq[j].nq
+                        for i in range(N) for j in range(N) if self.nu[i, j] != 0)
+        else:
+            total = sum(8 * self._nab * self._sq[i].nq * self._sq[j].nq
+                        for i in range(N) for j in range(i, N) if self.nu[i, j] != 0)
         self.cache_bytes = int(cache_bytes)
         self._use_cache = total <= self.cache_bytes
         self._cache: dict[tuple[int, int], np.ndarray] = {}
@@ -300,21 +314,36 @@ class Landau(CollisionOperator):
                 np.multiply(phi, -z[..., a] * z[..., b], out=out[k])
         return out
 
+    def _pair_kernel(self, P: np.ndarray, Q: np.ndarray):
+        """(U_vv, U_vw) between points P of one species and Q of another (see :attr:`_vw`)."""
+        if self.axisymmetric:
+            return ring_kernel(P, Q, self.gamma, self._ring_rule, self._coincide2)
+        U = self.kernel(P, Q)
+        return U, U
+
     def _blocks(self, i: int, j: int):
-        """Yield (slice of species-i points, U^{ab}(q − r) for q in the slice, r all points of j)."""
+        """Yield (slice of species-i points, U_vv, U_vw for q in the slice and r all points of j)."""
         Pi, Pj = self._sq[i].points, self._sq[j].points
         if self._use_cache:
+            if self.axisymmetric:
+                if (i, j) not in self._cache:
+                    self._cache[(i, j)] = self._pair_kernel(Pi, Pj)
+                yield (slice(None),) + self._cache[(i, j)]
+                return
             key = (min(i, j), max(i, j))
             if key not in self._cache:
                 self._cache[key] = self.kernel(self._sq[key[0]].points, self._sq[key[1]].points)
             U = self._cache[key]
             # U(z) is even: U_ji(r, q) = U_ij(q, r), so one orientation serves both pairs.
-            yield slice(None), (U if i <= j else U.transpose(0, 2, 1))
+            U = U if i <= j else U.transpose(0, 2, 1)
+            yield slice(None), U, U
             return
-        rows = max(1, _BLOCK_BYTES // (8 * (self._nab + 2 * self.dim) * len(Pj)))
+        per_point = (self._nab + self.dim * self.dim + 2 * self.dim) * (len(self._ring_rule[0]) if
+                                                                       self.axisymmetric else 1)
+        rows = max(1, _BLOCK_BYTES // (8 * per_point * len(Pj)))
         for s in range(0, len(Pi), rows):
             sl = slice(s, min(s + rows, len(Pi)))
-            yield sl, self.kernel(Pi[sl], Pj)
+            yield (sl,) + self._pair_kernel(Pi[sl], Pj)
 
     # ------------------------------------------------------------------ state at quadrature points
     def _check_state(self, X: np.ndarray) -> None:
@@ -388,6 +417,20 @@ class Landau(CollisionOperator):
         R = Fw[0].shape[0]
         Dsum = [np.zeros((R, self._nab, sq.nq)) for sq in self._sq]
         Ksum = [np.zeros((R, d, sq.nq)) for sq in self._sq]
+        if self.axisymmetric:
+            # U_vv multiplies the mobility sources, U_vw the fluxes: each table is read once
+            for j in range(N):
+                for i in range(N):
+                    nu = self.nu[i, j]
+                    if nu == 0:
+                        continue
+                    for sl, Uvv, Uvw in self._blocks(i, j):
+                        for k in range(self._nab):
+                            Dsum[i][:, k, sl] += nu * (Fw[j] @ Uvv[k].T)
+                        for a in range(d):
+                            for b in range(d):
+                                Ksum[i][:, a, sl] += nu * (Sb[j][:, b] @ Uvw[self._vw[a, b]].T)
+            return Dsum, Ksum
         for j in range(N):
             # All d+1 sources of species j, all rows: one left operand for every GEMM below.
             S = np.concatenate([Fw[j][:, None, :], Sb[j]], axis=1).reshape(R * (d + 1), -1)
@@ -395,7 +438,7 @@ class Landau(CollisionOperator):
                 nu = self.nu[i, j]
                 if nu == 0:
                     continue
-                for sl, U in self._blocks(i, j):
+                for sl, U, _ in self._blocks(i, j):
                     for k, (a, b) in enumerate(self._pairs):
                         T = (S @ U[k].T).reshape(R, d + 1, -1)
                         Dsum[i][:, k, sl] += nu * T[:, 0]
@@ -520,11 +563,11 @@ class Landau(CollisionOperator):
             for j, sqj in enumerate(self._sq):
                 if self.nu[i, j] == 0:
                     continue
-                U = np.concatenate([U for _, U in self._blocks(i, j)], axis=1)
+                U = np.concatenate([Uvw for _, _, Uvw in self._blocks(i, j)], axis=1)
                 scale = self.nu[i, j] / (sqi.mass * sqj.mass)
                 for a in range(self.dim):
                     for b in range(self.dim):
-                        K = Fw[i][0][:, None] * U[self._full[a, b]] * Fw[j][0][None, :]
+                        K = Fw[i][0][:, None] * U[self._vw[a, b]] * Fw[j][0][None, :]
                         M[sl[i], sl[j]] -= scale * (sqi.G[a].T @ (sqj.G[b].T @ K.T).T)
         return M
 
@@ -565,14 +608,16 @@ class Landau(CollisionOperator):
                 nj = sqj.nq
                 Lam = np.zeros((d, n, R, nj))     # Λ^b = Σ_a Gₐᵀ diag(wF_i) U^{ab}
                 Gam = np.zeros((n, R, nj))        # Γ = Σ_ab Gₐᵀ diag(wF_i b_i^b) U^{ab}
-                for qs, U in self._blocks(i, j):
+                for qs, Uvv, Uvw in self._blocks(i, j):
                     Fq = Fwi[:, qs].T                                       # (nq_s, R)
                     for a in range(d):
                         GaT = sqi.G[a][qs].T.tocsr()                        # (n, nq_s)
                         acc = np.zeros((Fq.shape[0], R, nj))
                         for b in range(d):
-                            B = Fq[:, :, None] * U[self._full[a, b]][:, None, :]
+                            B = Fq[:, :, None] * Uvw[self._vw[a, b]][:, None, :]
                             Lam[b] += (GaT @ B.reshape(B.shape[0], -1)).reshape(n, R, nj)
+                            if Uvv is not Uvw:
+                                B = Fq[:, :, None] * Uvv[self._full[a, b]][:, None, :]
                             acc += bi[:, b, qs].T[:, :, None] * B
                         Gam += (GaT @ acc.reshape(acc.shape[0], -1)).reshape(n, R, nj)
                 A = np.empty((n, R, d + 1, nj))
