@@ -99,6 +99,9 @@ class Transport:
     def __init__(self, phase: PhaseSpace, walls: dict | None = None, speed: float = 1.0):
         self.phase = phase
         mix = phase.mixture
+        if mix.grids[0].axisymmetric:
+            raise InputError("transport needs Cartesian velocity grids; axisymmetric (v_perp, v_par) grids are "
+                             "for spatially homogeneous runs")
         mesh = phase.mesh
         walls = dict(walls or {})
         has_boundary = mesh.comm.allreduce(mesh.exterior_facets.set.total_size) > 0

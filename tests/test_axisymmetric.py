@@ -196,6 +196,11 @@ def test_axisymmetric_rejections():
         Mixture([Species("a"), Species("b")], [AxisymmetricGrid(3, 2), VelocityGrid(2, 3, 2, continuous=True)])
     with pytest.raises(InputError, match="moments"):
         Landau(mixture(sp1), "maxwell", method="moments")
+    import firedrake as fd
+    from dgkinetic.phase_space import PhaseSpace
+    from dgkinetic.transport import Transport
+    with pytest.raises(InputError, match="Cartesian velocity grids"):
+        Transport(PhaseSpace(fd.IntervalMesh(2, 1.0), mixture(sp1), degree=0))
 
 
 # ----------------------------------------------------------------------------- BKW
