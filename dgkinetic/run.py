@@ -215,10 +215,12 @@ class CaseRun:
         if step > 0 and (gstep % run["diagnostics_every"] == 0):
             self._record(gstep, t, X)
         if step > 0 and run["checkpoint_every"] and gstep % run["checkpoint_every"] == 0:
+            # diagnostics first: a kill between the two leaves a series that reaches past the
+            # checkpoint (cut back on restart), never one that stops short of it
+            self.series.flush()
             with solver.state.dat.vec_wo as v:
                 solver.ts.getSolution().copy(v)
             write_checkpoint(self.checkpoint_path, solver.state, t, gstep, solver.ts.getTimeStep())
-            self.series.flush()
         if step > 0 and run["vtk_every"] and gstep % run["vtk_every"] == 0:
             self._write_vtk(t, X)
         now = time.perf_counter()
