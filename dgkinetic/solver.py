@@ -224,8 +224,7 @@ class KineticSolver:
         """out = transport(x) on owned rows (halo exchange through the work Function)."""
         with self._work.dat.vec_wo as w:
             vec.copy(w)
-        Xh = self._work.dat.data_ro_with_halos.reshape(-1, self.size)
-        out[...] = self.transport.rhs(Xh)
+        self.transport.rhs_function(self._work, out)
 
     def admissible(self, X: np.ndarray) -> np.ndarray:
         """X with every value lifted into the domain of the entropy variable.

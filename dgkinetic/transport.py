@@ -14,12 +14,15 @@ upwinding by the sign of v·n_F is exact and walls act pointwise on facet nodes.
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 import firedrake as fd
 from dgkinetic.errors import InputError
 from dgkinetic.phase_space import PhaseSpace
 from dgkinetic.sparse_local import block_inverse, local_matrix
+from dgkinetic.transport_kernel import FusedTransport
 from dgkinetic.walls import Diffuse, Inflow, MaxwellWall, Outflow, Specular
 from dgkinetic.equilibrium import equilibrium
 
@@ -130,6 +133,7 @@ class Transport:
         if ids:
             self.boundary = _FacetSet(phase, T, interior=False)
             self._setup_walls(T, ids)
+        self._fused = FusedTransport.build(self)
 
     # ------------------------------------------------------------------ walls
     def _setup_walls(self, T, ids):
@@ -217,6 +221,27 @@ class Transport:
         if self.speed != 1.0:
             out *= self.speed
         return out
+
+    def rhs_function(self, f: fd.Function, out: np.ndarray) -> np.ndarray:
+        """:meth:`rhs` of a state Function into ``out`` (owned rows); the compiled loop of
+        :mod:`dgkinetic.transport_kernel` on axis-aligned meshes, the sparse operators otherwise."""
+        if self._fused is None:
+            return self.rhs(f.dat.data_ro_with_halos.reshape(-1, out.shape[1]), out)
+        if out.flags.c_contiguous and out.dtype == np.float64:
+            self._fused.apply(f.dat, out)
+        else:
+            out[...] = self._fused.apply(f.dat)
+        if self.boundary is not None:
+            Xh = f.dat.data_ro_with_halos.reshape(-1, out.shape[1])
+            rows, test = self._boundary_rows
+            out[rows] -= self.speed * (test @ self._incoming(self.boundary.plus @ Xh))
+        return out
+
+    @cached_property
+    def _boundary_rows(self):
+        """The owned rows a boundary facet touches, and the boundary test operator restricted to them."""
+        rows = np.unique(self.boundary.test.nonzero()[0])
+        return rows, self.boundary.test[rows].tocsr()
 
     def parts(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """The right-hand side split by origin; the parts add up to :meth:`rhs`.
