@@ -366,6 +366,8 @@ class KineticSolver:
             J.assemble()
 
     def _prestep(self, ts):
+        if not self.problem.collisions:
+            return
         X = self.admissible(self._rows(ts.getSolution()))
         for op, _ in self.problem.collisions:
             op.freeze_tails(X)

@@ -145,12 +145,13 @@ static void dgk_transport_rows(double *restrict out, const int *restrict nb, con
         """A PyOP2 Dat writing straight into the caller's array (owned rows, C-contiguous float64)."""
         if out is None:
             return self.out
-        held = self._outputs.get(id(out))
-        if held is None or held[0] is not out:
+        address = out.__array_interface__["data"][0]      # a fresh view of the same buffer reuses its Dat
+        held = self._outputs.get(address)
+        if held is None or held[0].shape != out.shape:
             if not (out.flags.c_contiguous and out.dtype == np.float64 and out.shape == self.out.data_ro.shape):
                 raise ValueError("transport output must be a C-contiguous float64 array of the owned rows")
             held = (out, op2.Dat(op2.DataSet(self._rowset, self.size), data=out))
-            self._outputs = {id(out): held}              # the last buffer only: callers reuse one
+            self._outputs = {address: held}              # the last buffer only: callers reuse one
         return held[1]
 
     def apply(self, dat, out: np.ndarray | None = None) -> np.ndarray:
