@@ -118,6 +118,34 @@ def case(dim, cells, degree, sphere, extent, t0, t_ref, dt, rows_block, run):
     return out
 
 
+def space_run_1d3v(cells: int = 8, vcells: int = 3, steps: int = 5) -> dict:
+    """1D3V hard spheres between diffuse walls at T = 1 and 1.5 (Kn ≈ 0.1): wall time per explicit
+    RK3 step (3 transport + collision evaluations at every space node), after a warm-up step."""
+    import firedrake as fd
+    from dgkinetic.collisions.kernels import HardSpheres
+    from dgkinetic.phase_space import PhaseSpace
+    from dgkinetic.solver import KineticProblem, KineticSolver
+    from dgkinetic.walls import Diffuse
+    s = Species("argon", diameter=1.0)
+    grid = VelocityGrid(3, vcells, 2, extent=4.5)
+    mix = Mixture([s], [grid])
+    phase = PhaseSpace(fd.IntervalMesh(cells, 1.0), mix, degree=1)
+    t0 = time.perf_counter()
+    op = Boltzmann(mix, HardSpheres(), sphere_quadrature(3, 3, kind="lebedev"), tail_floor=1e-6)
+    f = phase.local_equilibrium([1.0], [np.zeros(3)], [1.2])
+    problem = KineticProblem(phase, f, walls={1: Diffuse(temperature=1.0), 2: Diffuse(temperature=1.5)},
+                             collisions=[(op, 10.0)])
+    dt = 0.2 * (1.0 / (2 * cells)) / (3 * 4.5)          # well inside the transport CFL limit
+    solver = KineticSolver(problem, solver_parameters={"ts_type": "rk", "ts_rk_type": "3bs", "ts_adapt_type": "none"})
+    solver.solve(dt, dt)
+    setup = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    solver.solve(dt * (1 + steps), dt, t0=solver.time)
+    per_step = (time.perf_counter() - t1) / steps
+    return {"space_nodes": phase.n_owned, "n_v": grid.size, "collisions_per_node": op.n_collisions,
+            "setup_s": setup, "step_s": per_step}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dim", type=int, choices=(2, 3), default=None, help="only this dimension")
@@ -138,6 +166,12 @@ def main(argv=None):
             plans.append(dict(dim=3, cells=cells, degree=p, sphere=sphere_quadrature(3, 2, n_azimuth=4),
                               extent=4.0, t0=8.0, t_ref=10.0, dt=0.5, rows_block=8, run=cells <= 2))
     results = []
+    if args.dim in (None, 3):
+        r = space_run_1d3v()
+        print(f"1D3V hard spheres, diffuse walls: {r['space_nodes']} space nodes x {r['n_v']} velocity nodes, "
+              f"{r['collisions_per_node']} collisions per node: set-up {r['setup_s']:.2f} s, "
+              f"{r['step_s']:.3f} s per explicit RK3 step ({r['step_s'] / (3 * r['space_nodes']) * 1e3:.2f} ms per "
+              "collision evaluation per space node)\n", flush=True)
     hdr = (f"{'d':>1} {'cells':>5} {'p':>1} {'n_v':>6} {'M':>3} {'collisions':>11} {'MB':>7} {'store':>7} "
            f"{'pre s':>7} {'eval s':>8} {'us/node':>8} {'ns/coll':>7} {'/GEMV':>7} {'eval R s':>8} "
            f"{'/GEMM':>7} {'consist':>8} {'run s':>7} {'err@t_ref':>9}")
