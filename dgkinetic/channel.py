@@ -1,0 +1,339 @@
+"""Plane channel: a gas between two parallel walls, driven to its steady state (Couette, Fourier).
+
+Space is the gap 0 ≤ x ≤ L (an interval mesh; boundary id 1 is the wall at x = 0, id 2 the wall at
+x = L); velocity is 2D or 3D. :class:`Channel` advances the kinetic equation by Strang splitting,
+
+    f ← C(Δ/2) T(Δ) C(Δ/2) f,
+
+with T the free transport with walls (explicit RK3 at its CFL step, substepped) and C the collisions
+alone (Heun's RK2), each a :class:`~dgkinetic.solver.KineticSolver` with its own options prefix
+(``dgk_transport_``, ``dgk_collision_``). Splitting is what makes a Boltzmann Knudsen-number
+sweep affordable: transport needs Δt ≤ h/((2p+1) max|v_x|), while collisions need Δ a fraction of the
+mean free time λ/v̄ (and within their explicit stability limit, :func:`stable_collision_step`). The
+steady state of the split scheme is off by O((Δ/τ)²) (for a linear relaxation Strang splitting has
+the effective relaxation time τ(1 + (Δ/τ)²/12 + …)). Both parts conserve every species' number
+exactly, so their composition does.
+
+The closed forms the channel demos compare against (k_B = 1, wall temperature T, density n):
+
+- mean free path of hard disks (2D, total cross-section 2d) or spheres (3D, πd²):
+  λ = 1/(√2 n σ_tot);
+- first Chapman–Enskog (first Sonine) viscosity and conductivity of hard spheres,
+  μ = (5/16) √(mT/π)/d², κ = (75/64) √(T/(πm))/d² (Chapman & Cowling, *The Mathematical Theory of
+  Non-uniform Gases*, 3rd ed., 1970, ch. 10, rigid elastic spheres), and of hard disks,
+  μ = √(mT/π)/(2d), κ = 2√(T/(πm))/d (the same variational approximation in 2D; D. M. Gass,
+  J. Chem. Phys. 54, 1898 (1971)). :func:`sonine_transport_coefficients` evaluates the same
+  variational formula with a discrete collision operator, which checks both.
+- free-molecular fluxes between diffuse walls: see :func:`free_molecular_shear_stress` and
+  :func:`free_molecular_heat_flux`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import firedrake as fd
+from dgkinetic.errors import InputError
+from dgkinetic.mixture import Mixture
+from dgkinetic.phase_space import PhaseSpace
+from dgkinetic.solver import KineticProblem, KineticSolver
+from dgkinetic.walls import Diffuse
+
+__all__ = ["Channel", "mean_free_path", "rate_for_knudsen", "hard_sphere_viscosity",
+           "hard_sphere_conductivity", "sonine_transport_coefficients", "free_molecular_shear_stress",
+           "free_molecular_heat_flux", "stable_collision_step"]
+
+
+# ---------------------------------------------------------------------------------- closed forms
+def mean_free_path(density: float, diameter: float, dim: int) -> float:
+    """λ = 1/(√2 n σ_tot), σ_tot = 2d (hard disks, dim 2) or πd² (hard spheres, dim 3)."""
+    cross_section = 2.0 * diameter if dim == 2 else math.pi * diameter ** 2
+    return 1.0 / (math.sqrt(2.0) * density * cross_section)
+
+
+def rate_for_knudsen(knudsen: float, length: float, density: float, diameter: float, dim: int) -> float:
+    """Collision rate r (the factor on the hard-sphere operator) giving λ/L = ``knudsen``.
+
+    The rate multiplies the cross-section, so λ(r) = λ(1)/r.
+    """
+    if not (math.isfinite(knudsen) and knudsen > 0):
+        raise InputError(f"Knudsen number must be positive and finite, got {knudsen}")
+    return mean_free_path(density, diameter, dim) / (knudsen * length)
+
+
+def hard_sphere_viscosity(mass: float, temperature: float, diameter: float, dim: int) -> float:
+    """First Chapman–Enskog viscosity of hard disks (dim 2) or hard spheres (dim 3)."""
+    root = math.sqrt(mass * temperature / math.pi)
+    return root / (2.0 * diameter) if dim == 2 else 5.0 / 16.0 * root / diameter ** 2
+
+
+def hard_sphere_conductivity(mass: float, temperature: float, diameter: float, dim: int) -> float:
+    """First Chapman–Enskog thermal conductivity of hard disks (dim 2) or hard spheres (dim 3)."""
+    root = math.sqrt(temperature / (math.pi * mass))
+    return 2.0 * root / diameter if dim == 2 else 75.0 / 64.0 * root / diameter ** 2
+
+
+def sonine_transport_coefficients(operator, temperature: float = 1.0, density: float = 1.0) -> tuple:
+    """(μ, κ) of a one-species collision operator in the first Sonine (variational) approximation.
+
+    μ = (m²/T) ⟨ψ,ψ⟩²/D[ψ] with ψ = c_x c_y, and κ = ⟨φ,φ⟩²/D[φ] with φ = c_x(m|c|²/(2T) − (d+2)/2),
+    where ⟨a, b⟩ = Σ W M a b and D[q] = M_h(M)[q, q] is the collision bracket at the equilibrium M
+    (the Chapman–Enskog equation L h = source, solved in the one-function trial space). With the
+    exact operator these are :func:`hard_sphere_viscosity` and :func:`hard_sphere_conductivity`;
+    with a discrete operator they measure its transport coefficients on its grid.
+    """
+    from dgkinetic.equilibrium import equilibrium
+    mix = operator.mixture
+    if len(mix) != 1:
+        raise InputError("sonine_transport_coefficients: give a one-species operator")
+    s, g = mix.species[0], mix.grids[0]
+    M = equilibrium(g, s, density, np.zeros(g.dim), temperature)
+    c = g.nodes
+    c2 = np.sum(c ** 2, axis=1)
+    psi = c[:, 0] * c[:, 1]
+    phi = c[:, 0] * (s.mass * c2 / (2 * temperature) - (g.dim + 2) / 2)
+    out = []
+    for q, factor in ((psi, s.mass ** 2 / temperature), (phi, 1.0)):
+        D = operator.dissipative_bracket(M[None], q[None], q[None])[0]
+        out.append(factor * np.sum(g.weights * M * q * q) ** 2 / D)
+    return tuple(out)
+
+
+def free_molecular_shear_stress(density: float, wall_speed: float, temperature: float, mass: float) -> float:
+    """P_xy between diffuse walls at one temperature moving at −U/2 (x = 0) and +U/2 (x = L).
+
+    Molecules going right (v_x > 0) left the wall at x = 0 with its Maxwellian, those going left the
+    wall at x = L; zero net number flux at each wall gives each half-range the density n (the mean
+    density). Then P_xy = m n ∫_{v_x>0} v_x M dv_x (u_0 − u_L) = −n U √(mT/(2π)), in any velocity
+    dimension (the other components integrate out) and for any U (a drifting Maxwellian has mean
+    tangential velocity exactly its drift).
+    """
+    return -density * wall_speed * math.sqrt(mass * temperature / (2 * math.pi))
+
+
+def free_molecular_heat_flux(density: float, t_left: float, t_right: float, mass: float, dim: int) -> float:
+    """q_x between stationary diffuse walls at T₀ (x = 0) and T_L (x = L), one species.
+
+    With f = a₀ M_{T₀} for v_x > 0 and a_L M_{T_L} for v_x < 0 (normalised Maxwellians), zero net
+    number flux gives a₀√T₀ = a_L√T_L and the mean density n = (a₀ + a_L)/2. A half-range Maxwellian
+    carries the energy flux ∫_{v_x>0} v_x m|v|²/2 M_T dv = (d+1)/2 · T √(T/(2πm)), so
+
+        q_x = (d+1) n (T₀ − T_L) √(T₀T_L) / ((√T₀ + √T_L) √(2πm)).
+
+    For a mixture the species add (each species' molecules fly independently).
+    """
+    r0, rL = math.sqrt(t_left), math.sqrt(t_right)
+    return (dim + 1) * density * (t_left - t_right) * r0 * rL / ((r0 + rL) * math.sqrt(2 * math.pi * mass))
+
+
+def stable_collision_step(collisions, rows: np.ndarray, admissible=None, interval: float = 2.0,
+                          safety: float = 0.75) -> float:
+    """Step of an explicit Runge–Kutta method on the collisions alone, stable at these state rows.
+
+    The collision Jacobian J = Σ rate ∂C/∂f has a nearly real, non-positive spectrum, so a method
+    whose stability region holds [−interval, 0] is stable for Δ = safety · interval/ρ(J), ρ the
+    largest spectral radius over the rows (interval 2 for Heun's RK2, 2(s−1) for the s-stage
+    second-order SSP method). On coarse grids ρ comes from the far tails kept by ``tail_floor``.
+    """
+    X = np.asarray(rows, dtype=float) if admissible is None else admissible(rows)
+    J = 0.0
+    for op, rate in collisions:
+        op.freeze_tails(X)
+        J = J + rate * op.jacobian(X)
+        op.freeze_tails(None)
+    rho = float(np.max(np.abs(np.linalg.eigvals(J))))
+    return safety * interval / rho if rho > 0 else math.inf
+
+
+# ---------------------------------------------------------------------------------- the channel
+class Channel:
+    """A mixture between two diffuse walls, stepped by Strang splitting (module docstring).
+
+    Serial: the wall fluxes and profiles are those of the rank's own nodes.
+
+    Parameters
+    ----------
+    mixture
+        Species and velocity grids.
+    left, right
+        The walls at x = 0 and x = L (:class:`~dgkinetic.walls.Diffuse`).
+    cells, degree, length
+        Interval mesh of the gap and the DG degree p_x in space.
+    initial
+        (density, velocity, temperature) per species, as for
+        :meth:`~dgkinetic.phase_space.PhaseSpace.local_equilibrium` (callables of x allowed).
+    collisions
+        ``(operator, rate)`` pairs; empty for a free-molecular (collisionless) channel.
+    collision_step
+        Largest Δ of the splitting (default 0.1); the step used, :attr:`step`, is also at most
+        :func:`stable_collision_step` of the initial state (ignored without collisions).
+    cfl
+        Fraction of the transport limit h/((2p+1) max|v_x|) used as the substep.
+    """
+
+    def __init__(self, mixture: Mixture, left: Diffuse, right: Diffuse, *, cells: int, degree: int = 1,
+                 length: float = 1.0, initial, collisions=(), collision_step: float = 0.1,
+                 cfl: float = 0.9):
+        if not (isinstance(cells, int) and cells >= 1):
+            raise InputError(f"channel: cells must be a positive integer, got {cells!r}")
+        if not (math.isfinite(length) and length > 0):
+            raise InputError(f"channel: length must be positive, got {length}")
+        if not 0 < cfl <= 1:
+            raise InputError(f"channel: cfl must be in (0, 1], got {cfl}")
+        if not (math.isfinite(collision_step) and collision_step > 0):
+            raise InputError(f"channel: collision_step must be positive, got {collision_step}")
+        self.mixture, self.length = mixture, float(length)
+        self.phase = PhaseSpace(fd.IntervalMesh(cells, length), mixture, degree=degree)
+        f0 = self.phase.local_equilibrium(*initial)
+        explicit = {"ts_adapt_type": "none", "ts_exact_final_time": "matchstep"}
+        self._transport = KineticSolver(
+            KineticProblem(self.phase, f0, walls={1: left, 2: right}),
+            solver_parameters=dict(explicit, ts_type="rk", ts_rk_type="3bs"), options_prefix="dgk_transport_",
+            monitors=[self._accumulate_fluxes])
+        self._flux_sum, self._flux_time, self._last_t, self._last_flux = None, 0.0, 0.0, None
+        self._collide = None
+        if collisions:
+            self._collide = KineticSolver(
+                KineticProblem(self.phase, f0, collisions=list(collisions), transport_speed=0.0),
+                solver_parameters=dict(explicit, ts_type="rk", ts_rk_type="2a"), options_prefix="dgk_collision_")
+        vmax = float(np.max(np.abs(mixture.velocities[:, 0])))
+        self.transport_step = cfl * (length / cells) / ((2 * degree + 1) * vmax)
+        self.step = float(collision_step)
+        if collisions:
+            X = self.rows
+            probe = X[[0, len(X) // 2, len(X) - 1]]
+            self.step = min(self.step, stable_collision_step(collisions, probe, self._collide.admissible))
+        self.time = 0.0
+        self.collision_evaluations = 0
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Current state, owned rows (n_nodes, mixture.size)."""
+        return self._transport.rows
+
+    @property
+    def transport(self):
+        return self._transport.transport
+
+    def _run(self, solver, src, dt, n_steps):
+        if solver is not src:
+            solver.state.dat.data[:] = src.state.dat.data_ro
+        solver.solve(self.time + n_steps * dt, dt, t0=self.time)
+        return solver
+
+    def advance(self, duration: float) -> None:
+        """Advance by about ``duration`` (a whole number of splitting steps, at least one);
+        :meth:`mean_wall_fluxes` then holds the wall fluxes averaged over this advance."""
+        if not (math.isfinite(duration) and duration > 0):
+            raise InputError(f"channel: duration must be positive, got {duration}")
+        self._flux_sum, self._flux_time = None, 0.0
+        if self._collide is None:
+            n = max(1, math.ceil(duration / self.transport_step - 1e-9))
+            self._run(self._transport, self._transport, duration / n, n)
+            self.time += duration
+            return
+        steps = max(1, math.ceil(duration / self.step - 1e-9))
+        delta = duration / steps
+        sub = max(1, math.ceil(delta / self.transport_step - 1e-9))
+        src = self._run(self._collide, self._transport, 0.5 * delta, 1)
+        for k in range(steps):
+            # consecutive half steps of C merge into one: C(Δ/2) [T(Δ) C(Δ)]… T(Δ) C(Δ/2)
+            src = self._run(self._transport, src, delta / sub, sub)
+            last = k == steps - 1
+            src = self._run(self._collide, src, (0.5 if last else 1.0) * delta, 1)
+            self.time += delta
+        self._transport.state.dat.data[:] = src.state.dat.data_ro
+        self.collision_evaluations += 2 * (steps + 1)                  # Heun: two per collision step
+
+    # ------------------------------------------------------------------------------ moments
+    def profiles(self) -> dict:
+        """Moments at the DG nodes, sorted by x: x, number density per species (N, n), mole
+        fractions, mass-averaged velocity u (n, d), temperature, P_xy and q_x of the mixture."""
+        mix, X = self.mixture, self.rows
+        order = np.argsort(self.phase.node_coordinates[:, 0])
+        X = X[order]
+        W, m, v = mix.weights, mix.masses, mix.velocities
+        n = np.stack([Xi @ g.weights for Xi, g in zip(mix.split(X), mix.grids)])
+        rho = (X * m) @ W
+        u = (X * m) @ (W[:, None] * v) / rho[:, None]
+        c = v[None, :, :] - u[:, None, :]                                  # peculiar velocities
+        c2 = np.sum(c ** 2, axis=2)
+        mf = X * m * W
+        T = np.sum(mf * c2, axis=1) / (mix.dim * n.sum(axis=0))
+        return {"x": self.phase.node_coordinates[order, 0], "density": n, "mole_fraction": n / n.sum(axis=0),
+                "velocity": u, "temperature": T, "shear_stress": np.sum(mf * c[:, :, 0] * c[:, :, 1], axis=1),
+                "heat_flux": 0.5 * np.sum(mf * c2 * c[:, :, 0], axis=1)}
+
+    def _fluxes(self, Xh: np.ndarray) -> dict:
+        mix, tr = self.mixture, self.transport
+        vn, fhat = tr.boundary_state(Xh)
+        nx = tr.boundary.normals[:, 0]
+        flux = (vn * fhat * mix.weights * nx[:, None])[np.argsort(nx)]   # x-directed; x = 0 first (n_x = −1)
+        v = mix.velocities
+        return {"number": np.stack([flux[:, sl].sum(axis=1) for sl in mix.slices()], axis=1),
+                "shear_stress": flux @ (mix.masses * v[:, 1]),
+                "energy": flux @ (0.5 * mix.masses * np.sum(v ** 2, axis=1))}
+
+    def wall_fluxes(self) -> dict:
+        """Fluxes in the +x direction through each wall now, from the upwind boundary traces.
+
+        Keys ``number`` (per species, shape (2, N)), ``shear_stress`` (y-momentum flux, i.e. P_xy
+        at the wall, shape (2,)) and ``energy`` (shape (2,)); row 0 is the wall at x = 0.
+        """
+        return self._fluxes(self._transport.state.dat.data_ro_with_halos.reshape(-1, self.mixture.size))
+
+    def mean_wall_fluxes(self) -> dict:
+        """:meth:`wall_fluxes` averaged over the transport substeps of the last :meth:`advance`.
+
+        What the transport moved through the walls: at the steady state of the split scheme the
+        energy let in at one wall leaves at the other, while a snapshot taken after a collision half
+        step carries a larger splitting error (collisions act at the wall between transport steps).
+        """
+        if self._flux_sum is None:
+            raise InputError("channel: no mean wall fluxes before the first advance()")
+        return {k: v / self._flux_time for k, v in self._flux_sum.items()}
+
+    def _accumulate_fluxes(self, solver, step, t, X):
+        # trapezoidal rule over each transport substep (serial: the owned rows are all rows); the
+        # flux jumps at every collision step, so the start of each transport run is sampled too
+        flux = self._fluxes(X)
+        if step > 0:
+            dt = t - self._last_t
+            add = {k: 0.5 * dt * (self._last_flux[k] + v) for k, v in flux.items()}
+            self._flux_sum = add if self._flux_sum is None else {k: self._flux_sum[k] + add[k] for k in add}
+            self._flux_time += dt
+        self._last_t, self._last_flux = t, flux
+
+    def run_to_steady(self, measure, *, tolerance: float, check_every: float, t_max: float,
+                      t_min: float = 0.0) -> dict:
+        """Advance until the steady state of ``measure(self)``, or until t_max.
+
+        ``measure`` returns one value or several that agree at the steady state (e.g. a flux
+        through each wall: its balance). Steady means: their mean changed by less than
+        ``tolerance``·|mean| over one interval ``check_every``, they agree to that tolerance, and
+        t ≥ t_min. ``measure`` is called after each interval (so it may use :meth:`mean_wall_fluxes`).
+        Returns ``{"time", "value"}`` (arrays over the checks; value is the mean),
+        ``converged`` and the last relative ``change`` and ``imbalance``.
+        """
+        def sample():
+            v = np.atleast_1d(np.asarray(measure(self), dtype=float))
+            mean = float(np.mean(v))
+            return mean, float(np.ptp(v)) / max(abs(mean), 1e-300)
+
+        times, values, change, imbalance, steady = [], [], math.inf, math.inf, False
+        while self.time < t_max - 1e-12 and not steady:
+            self.advance(min(check_every, t_max - self.time))
+            value, imbalance = sample()
+            if values:
+                change = abs(value - values[-1]) / max(abs(value), 1e-300)
+            times.append(self.time)
+            values.append(value)
+            steady = self.time >= t_min - 1e-12 and change < tolerance and imbalance < tolerance
+        return {"time": np.array(times), "value": np.array(values), "converged": steady, "change": change,
+                "imbalance": imbalance}
+
+    def numbers(self) -> np.ndarray:
+        """Total number of each species in the channel, shape (N,)."""
+        mix, vol = self.mixture, self.phase.node_volumes
+        return np.array([vol @ (Xi @ g.weights) for Xi, g in zip(mix.split(self.rows), mix.grids)])
