@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["parse_parameters", "run_homogeneous", "output_dir"]
+__all__ = ["parse_parameters", "run_homogeneous", "output_dir", "write_results", "save_figure", "plot_knudsen_sweep"]
 
 
 def parse_parameters(defaults: dict, description: str, argv=None) -> dict:
@@ -57,3 +57,55 @@ def run_homogeneous(mixture, collisions, initial_rows, t_end, dt, solver_paramet
                            solver_parameters=params, monitors=[record])
     solver.solve(t_end, dt)
     return np.array(times), np.array(rows), solver
+
+
+def write_results(path: str, data: dict, attrs: dict | None = None) -> None:
+    """Arrays of ``data`` as datasets (other entries skipped), ``attrs`` as attributes: written to
+    ``path``.part, then renamed, so a reader never sees a half-written file."""
+    import h5py
+    with h5py.File(path + ".part", "w") as h:
+        for key, value in data.items():
+            if isinstance(value, np.ndarray):
+                h.create_dataset(key, data=value)
+        for key, value in (attrs or {}).items():
+            h.attrs[key] = value
+    os.replace(path + ".part", path)
+
+
+def pyplot():
+    """matplotlib.pyplot on the file-only backend."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def save_figure(fig, path: str, dpi: int = 110) -> None:
+    """Save a figure (write, then rename) and close it."""
+    root, ext = os.path.splitext(path)
+    part = f"{root}.part{ext}"
+    fig.tight_layout()
+    fig.savefig(part, dpi=dpi)
+    pyplot().close(fig)
+    os.replace(part, path)
+
+
+def plot_knudsen_sweep(ax, knudsen, ratio, what: str, curves=()) -> np.ndarray:
+    """A quantity over its free-molecular value against Kn (Kn = ∞ drawn as a star at the right end),
+    with the exact free-molecular line and theory ``curves`` = [(label, style, f(Kn), Kn_max)].
+    Returns the Kn grid used for the curves."""
+    kn = np.asarray(knudsen, dtype=float)
+    ratio = np.asarray(ratio)
+    fin = np.isfinite(kn)
+    grid = np.geomspace(min(kn[fin].min(), 0.1) / 2, max(kn[fin].max(), 10) * 2, 100)
+    ax.semilogx(kn[fin], ratio[fin], "o", label="Boltzmann, hard disks")
+    if not fin.all():
+        ax.semilogx(grid[-1], ratio[~fin][0], "*", ms=10, label="no collisions (Kn = ∞)")
+    ax.axhline(1.0, color="k", lw=0.8, label="free-molecular (exact)")
+    for label, style, curve, kn_max in curves:
+        sel = grid < kn_max
+        ax.semilogx(grid[sel], curve(grid[sel]), style, label=label)
+    ax.set_xlabel("Kn = λ/L")
+    ax.set_ylabel(f"{what} / {what}(free-molecular)")
+    ax.legend(fontsize=7)
+    return grid

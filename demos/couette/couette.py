@@ -121,45 +121,24 @@ def main(**overrides) -> dict:
 
 
 def _write(r: dict, p: dict) -> str:
-    import h5py
     import numpy as np
+    from dgkinetic.demo_support import plot_knudsen_sweep, pyplot, save_figure, write_results
     out = output_dir("couette", p)
-    path = os.path.join(out, "couette.h5")
-    with h5py.File(path + ".part", "w") as h:
-        for key, value in r.items():
-            if isinstance(value, np.ndarray):
-                h.create_dataset(key, data=value)
-        h.attrs["free_molecular_stress"] = r["free_molecular_stress"]
-        h.attrs["viscosity_ratio"] = r["viscosity_ratio"]
-        h.attrs["wall_speed"] = p["wall_speed"]
-    os.replace(path + ".part", path)
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    kn, ratio = r["knudsen"], r["stress_ratio"]
-    fin = np.isfinite(kn)
-    grid = np.geomspace(min(kn[fin].min(), 0.1) / 2, max(kn[fin].max(), 10) * 2, 100)
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-    ax[0].semilogx(kn[fin], ratio[fin], "o", label="Boltzmann, hard disks")
-    if not fin.all():
-        ax[0].semilogx(grid[-1], ratio[~fin][0], "*", ms=10, label="no collisions (Kn = ∞)")
-    ax[0].axhline(1.0, color="k", lw=0.8, label="free-molecular (exact)")
-    ax[0].semilogx(grid[grid < 0.6], 2 * grid[grid < 0.6], "--", label="Navier–Stokes, no slip: 2Kn")
-    ax[0].semilogx(grid, 2 * grid / (1 + 2 * grid), ":", label="NS + Maxwell slip: 2Kn/(1+2Kn)")
-    ax[0].set_xlabel("Kn = λ/L")
-    ax[0].set_ylabel("P_xy / P_xy(free-molecular)")
-    ax[0].legend(fontsize=7)
-    for k, u in zip(kn, r["velocity_y"]):
+    write_results(os.path.join(out, "couette.h5"), r,
+                  {"free_molecular_stress": r["free_molecular_stress"], "viscosity_ratio": r["viscosity_ratio"],
+                   "wall_speed": p["wall_speed"]})
+    fig, ax = pyplot().subplots(1, 2, figsize=(11, 4))
+    plot_knudsen_sweep(ax[0], r["knudsen"], r["stress_ratio"], "P_xy",
+                       [("Navier–Stokes, no slip: 2Kn", "--", lambda k: 2 * k, 0.6),
+                        ("NS + Maxwell slip: 2Kn/(1+2Kn)", ":", lambda k: 2 * k / (1 + 2 * k), np.inf)])
+    for k, u in zip(r["knudsen"], r["velocity_y"]):
         ax[1].plot(r["x"], u, ".-", ms=3, label="free-molecular" if not np.isfinite(k) else f"Kn = {k:g}")
     ax[1].plot([0, 1], [-0.5, 0.5], "k:", lw=0.8, label="no slip")
     ax[1].set_xlabel("x / L")
     ax[1].set_ylabel("u_y / U_w")
     ax[1].legend(fontsize=7)
     fig.suptitle(f"Couette flow, argon (hard disks, 1D2V), U_w = {p['wall_speed']:g}")
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "couette.png.part.png"), dpi=110)
-    plt.close(fig)
-    os.replace(os.path.join(out, "couette.png.part.png"), os.path.join(out, "couette.png"))
+    save_figure(fig, os.path.join(out, "couette.png"))
     return out
 
 

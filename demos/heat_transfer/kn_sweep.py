@@ -135,45 +135,23 @@ def main(**overrides) -> dict:
 
 
 def _write(r: dict, p: dict) -> str:
-    import h5py
     import numpy as np
+    from dgkinetic.demo_support import plot_knudsen_sweep, pyplot, save_figure, write_results
     out = output_dir("heat_transfer_kn", p)
-    path = os.path.join(out, "kn_sweep.h5")
-    with h5py.File(path + ".part", "w") as h:
-        for key, value in r.items():
-            if isinstance(value, np.ndarray):
-                h.create_dataset(key, data=value)
-            elif isinstance(value, float):
-                h.attrs[key] = value
-    os.replace(path + ".part", path)
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    kn, ratio, c = r["knudsen"], r["heat_flux_ratio"], r["fourier_per_knudsen"]
-    fin = np.isfinite(kn)
-    grid = np.geomspace(min(kn[fin].min(), 0.1) / 2, max(kn[fin].max(), 10) * 2, 100)
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-    ax[0].semilogx(kn[fin], ratio[fin], "o", label="Boltzmann, hard disks")
-    if not fin.all():
-        ax[0].semilogx(grid[-1], ratio[~fin][0], "*", ms=10, label="no collisions (Kn = ∞)")
-    ax[0].axhline(1.0, color="k", lw=0.8, label="free-molecular (exact)")
-    low = grid < 1.2 / c
-    ax[0].semilogx(grid[low], c * grid[low], "--", label=f"Fourier, no jump: {c:.2f} Kn")
-    ax[0].semilogx(grid, 1 / (1 + 1 / (c * grid)), ":", label="Fourier + jump (bridging)")
-    ax[0].set_xlabel("Kn = λ/L")
-    ax[0].set_ylabel("q_x / q_x(free-molecular)")
-    ax[0].legend(fontsize=7)
-    for k, T in zip(kn, r["temperature"]):
+    write_results(os.path.join(out, "kn_sweep.h5"), r, {k: v for k, v in r.items() if isinstance(v, float)})
+    c = r["fourier_per_knudsen"]
+    fig, ax = pyplot().subplots(1, 2, figsize=(11, 4))
+    plot_knudsen_sweep(ax[0], r["knudsen"], r["heat_flux_ratio"], "q_x",
+                       [(f"Fourier, no jump: {c:.2f} Kn", "--", lambda k: c * k, 1.2 / c),
+                        ("Fourier + jump (bridging)", ":", lambda k: 1 / (1 + 1 / (c * k)), np.inf)])
+    for k, T in zip(r["knudsen"], r["temperature"]):
         ax[1].plot(r["x"], T, ".-", ms=3, label="free-molecular" if not np.isfinite(k) else f"Kn = {k:g}")
     ax[1].plot([0, 1], [p["t_left"], p["t_right"]], "k:", lw=0.8, label="no jump")
     ax[1].set_xlabel("x / L")
     ax[1].set_ylabel("temperature")
     ax[1].legend(fontsize=7)
     fig.suptitle(f"Heat transfer, argon (hard disks, 1D2V), walls at T = {p['t_left']:g} and {p['t_right']:g}")
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "kn_sweep.part.png"), dpi=110)
-    plt.close(fig)
-    os.replace(os.path.join(out, "kn_sweep.part.png"), os.path.join(out, "kn_sweep.png"))
+    save_figure(fig, os.path.join(out, "kn_sweep.png"))
     return out
 
 

@@ -85,21 +85,10 @@ def main(**overrides) -> dict:
 
 
 def _write(r: dict, p: dict) -> str:
-    import h5py
-    import numpy as np
+    from dgkinetic.demo_support import pyplot, save_figure, write_results
     out = output_dir("heat_transfer_separation", p)
-    path = os.path.join(out, "separation.h5")
-    with h5py.File(path + ".part", "w") as h:
-        for key, value in r.items():
-            if isinstance(value, np.ndarray):
-                h.create_dataset(key, data=value)
-        h.attrs["separation"] = r["separation"]
-        h.attrs["knudsen"] = p["knudsen"]
-    os.replace(path + ".part", path)
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(1, 3, figsize=(13, 3.8))
+    write_results(os.path.join(out, "separation.h5"), r, {"separation": r["separation"], "knudsen": p["knudsen"]})
+    fig, ax = pyplot().subplots(1, 3, figsize=(13, 3.8))
     for name, n in zip(("Ar", "Kr"), r["density"]):
         ax[0].plot(r["x"], n, ".-", label=name)
     ax[0].set_ylabel("number density")
@@ -115,10 +104,7 @@ def _write(r: dict, p: dict) -> str:
     ax[0].legend(fontsize=7)
     fig.suptitle(f"Ar–Kr thermal diffusion (hard disks, 1D2V), Kn = {p['knudsen']:g}, "
                  f"walls at T = {p['t_left']:g} and {p['t_right']:g}")
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "separation.part.png"), dpi=110)
-    plt.close(fig)
-    os.replace(os.path.join(out, "separation.part.png"), os.path.join(out, "separation.png"))
+    save_figure(fig, os.path.join(out, "separation.png"))
     return out
 
 

@@ -26,9 +26,8 @@ DRIFTS = [0.3, -0.3, 0.0]          # x-velocity in units of each species' therma
 
 def main(**overrides) -> dict:
     import numpy as np
-    import h5py
     from dgkinetic import Mixture, Species, VelocityGrid, equilibrium
-    from dgkinetic.demo_support import run_homogeneous
+    from dgkinetic.demo_support import pyplot, run_homogeneous, save_figure, write_results
     from dgkinetic.moments import mixture_temperature, temperature, mean_velocity
     p = dict(DEFAULTS, **overrides)
     N = int(p["species"])
@@ -58,15 +57,10 @@ def main(**overrides) -> dict:
     scale = np.abs(rows[0]) @ (mix.weights[:, None] * np.abs(mix.invariants))
     drift = np.max(np.abs(inv - inv[0]) / scale, axis=1)
     out = output_dir("relaxation", p)
-    with h5py.File(os.path.join(out, "relaxation.h5.part"), "w") as h:
-        for name, data in (("time", t), ("temperature", T), ("velocity_x", u), ("entropy", H),
-                           ("mixture_temperature", T_mix), ("invariant_drift", drift)):
-            h.create_dataset(name, data=data)
-    os.replace(os.path.join(out, "relaxation.h5.part"), os.path.join(out, "relaxation.h5"))
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(1, 3, figsize=(12, 3.5))
+    write_results(os.path.join(out, "relaxation.h5"),
+                  {"time": t, "temperature": T, "velocity_x": u, "entropy": H, "mixture_temperature": T_mix,
+                   "invariant_drift": drift})
+    fig, ax = pyplot().subplots(1, 3, figsize=(12, 3.5))
     for i, s in enumerate(species):
         ax[0].plot(t, T[:, i], label=f"{s.name} (m={s.mass:g})")
         ax[1].plot(t, u[:, i], label=s.name)
@@ -79,9 +73,7 @@ def main(**overrides) -> dict:
         a.set_xlabel("t")
     ax[0].legend(fontsize=7)
     fig.suptitle(f"{p['operator']} relaxation, {N} species")
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "relaxation.png"), dpi=110)
-    plt.close(fig)
+    save_figure(fig, os.path.join(out, "relaxation.png"))
     return {"time": t, "temperature": T, "mixture_temperature": T_mix, "entropy": H,
             "invariant_drift": drift, "output": out}
 
