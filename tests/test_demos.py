@@ -7,7 +7,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMOS = os.path.join(ROOT, "demos")
-TESTED = {"relaxation", "heat_transfer", "couette"}
+TESTED = {"relaxation", "heat_transfer", "couette", "ternary_diffusion", "shock_tube"}
 
 
 def test_every_demo_is_tested():
