@@ -291,10 +291,8 @@ def main(**overrides) -> dict:
 
 
 def _plot(path, x, t, results, euler, fm_profiles, before_walls):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
+    from dgkinetic.demo_support import pyplot, save_figure
+    fig, ax = pyplot().subplots(1, 3, figsize=(14, 3.8))
     for i, name in enumerate(("density", "velocity u_x", "temperature")):
         for kn, r in results.items():
             ax[i].plot(x, r["profiles"][i], lw=1.2, label=f"Kn = {kn:g}")
@@ -305,9 +303,7 @@ def _plot(path, x, t, results, euler, fm_profiles, before_walls):
         ax[i].set_ylabel(name)
     ax[0].legend(fontsize=7)
     fig.suptitle(f"Sod shock tube between specular walls, 1D2V Landau, t = {t:g}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":
