@@ -129,30 +129,31 @@ static void dgk_transport_rows(double *restrict out, const int *restrict nb, con
 }}
 """
 
+    @staticmethod
+    def _wrapped(cache: dict, array: np.ndarray, make):
+        """The PyOP2 object sharing ``array``'s memory, made once per buffer (keyed by its address and
+        shape: every fresh view of the same buffer reuses it; the cache holds the last buffer only)."""
+        key = (array.__array_interface__["data"][0], array.shape)
+        held = cache.get(key)
+        if held is None:
+            held = (array, make(array))                  # the array is kept alive with its wrapper
+            cache.clear()
+            cache[key] = held
+        return held[1]
+
     def _state(self, dat):
         """The state with up-to-date halos, handed to the kernel in place (a PyOP2 Global sharing
         the Dat's memory: the kernel indexes neighbour rows itself, nothing is packed)."""
-        X = dat.data_ro_with_halos                       # halo exchange if needed
-        key = id(dat)
-        held = self._states.get(key)
-        if held is None or not np.shares_memory(held[0], X):
-            flat = X.reshape(-1)
-            held = (X, op2.Global(flat.size, data=flat, comm=self._comm))
-            self._states[key] = held
-        return held[1]
+        X = dat.data_ro_with_halos.reshape(-1)           # halo exchange if needed
+        return self._wrapped(self._states, X, lambda a: op2.Global(a.size, data=a, comm=self._comm))
 
     def _target(self, out):
         """A PyOP2 Dat writing straight into the caller's array (owned rows, C-contiguous float64)."""
         if out is None:
             return self.out
-        address = out.__array_interface__["data"][0]      # a fresh view of the same buffer reuses its Dat
-        held = self._outputs.get(address)
-        if held is None or held[0].shape != out.shape:
-            if not (out.flags.c_contiguous and out.dtype == np.float64 and out.shape == self.out.data_ro.shape):
-                raise ValueError("transport output must be a C-contiguous float64 array of the owned rows")
-            held = (out, op2.Dat(op2.DataSet(self._rowset, self.size), data=out))
-            self._outputs = {address: held}              # the last buffer only: callers reuse one
-        return held[1]
+        if not (out.flags.c_contiguous and out.dtype == np.float64 and out.shape == self.out.data_ro.shape):
+            raise ValueError("transport output must be a C-contiguous float64 array of the owned rows")
+        return self._wrapped(self._outputs, out, lambda a: op2.Dat(op2.DataSet(self._rowset, self.size), data=a))
 
     def apply(self, dat, out: np.ndarray | None = None) -> np.ndarray:
         """Volume + interior transport of the state ``dat`` (a Firedrake Dat) into ``out`` (owned rows)."""
