@@ -12,7 +12,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["parse_parameters", "run_homogeneous", "output_dir", "write_results", "save_figure", "plot_knudsen_sweep"]
+__all__ = ["parse_parameters", "run_homogeneous", "output_dir", "write_results", "save_figure", "plot_knudsen_sweep",
+           "plot_profiles_by_knudsen"]
 
 
 def parse_parameters(defaults: dict, description: str, argv=None) -> dict:
@@ -109,3 +110,15 @@ def plot_knudsen_sweep(ax, knudsen, ratio, what: str, curves=()) -> np.ndarray:
     ax.set_ylabel(f"{what} / {what}(free-molecular)")
     ax.legend(fontsize=7)
     return grid
+
+
+def plot_profiles_by_knudsen(ax, x, knudsen, profiles, ylabel: str, reference) -> None:
+    """One profile per Kn against x/L (Kn = ∞ labelled free-molecular) and a dotted
+    ``reference`` = (label, [y(0), y(1)]) line, e.g. the no-slip or no-jump continuum limit."""
+    for k, y in zip(knudsen, profiles):
+        ax.plot(x, y, ".-", ms=3, label="free-molecular" if not np.isfinite(k) else f"Kn = {k:g}")
+    label, ends = reference
+    ax.plot([0, 1], ends, "k:", lw=0.8, label=label)
+    ax.set_xlabel("x / L")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)

@@ -122,7 +122,8 @@ def main(**overrides) -> dict:
 
 def _write(r: dict, p: dict) -> str:
     import numpy as np
-    from dgkinetic.demo_support import plot_knudsen_sweep, pyplot, save_figure, write_results
+    from dgkinetic.demo_support import (plot_knudsen_sweep, plot_profiles_by_knudsen, pyplot, save_figure,
+                                        write_results)
     out = output_dir("couette", p)
     write_results(os.path.join(out, "couette.h5"), r,
                   {"free_molecular_stress": r["free_molecular_stress"], "viscosity_ratio": r["viscosity_ratio"],
@@ -131,12 +132,7 @@ def _write(r: dict, p: dict) -> str:
     plot_knudsen_sweep(ax[0], r["knudsen"], r["stress_ratio"], "P_xy",
                        [("Navier–Stokes, no slip: 2Kn", "--", lambda k: 2 * k, 0.6),
                         ("NS + Maxwell slip: 2Kn/(1+2Kn)", ":", lambda k: 2 * k / (1 + 2 * k), np.inf)])
-    for k, u in zip(r["knudsen"], r["velocity_y"]):
-        ax[1].plot(r["x"], u, ".-", ms=3, label="free-molecular" if not np.isfinite(k) else f"Kn = {k:g}")
-    ax[1].plot([0, 1], [-0.5, 0.5], "k:", lw=0.8, label="no slip")
-    ax[1].set_xlabel("x / L")
-    ax[1].set_ylabel("u_y / U_w")
-    ax[1].legend(fontsize=7)
+    plot_profiles_by_knudsen(ax[1], r["x"], r["knudsen"], r["velocity_y"], "u_y / U_w", ("no slip", [-0.5, 0.5]))
     fig.suptitle(f"Couette flow, argon (hard disks, 1D2V), U_w = {p['wall_speed']:g}")
     save_figure(fig, os.path.join(out, "couette.png"))
     return out

@@ -136,7 +136,8 @@ def main(**overrides) -> dict:
 
 def _write(r: dict, p: dict) -> str:
     import numpy as np
-    from dgkinetic.demo_support import plot_knudsen_sweep, pyplot, save_figure, write_results
+    from dgkinetic.demo_support import (plot_knudsen_sweep, plot_profiles_by_knudsen, pyplot, save_figure,
+                                        write_results)
     out = output_dir("heat_transfer_kn", p)
     write_results(os.path.join(out, "kn_sweep.h5"), r, {k: v for k, v in r.items() if isinstance(v, float)})
     c = r["fourier_per_knudsen"]
@@ -144,12 +145,8 @@ def _write(r: dict, p: dict) -> str:
     plot_knudsen_sweep(ax[0], r["knudsen"], r["heat_flux_ratio"], "q_x",
                        [(f"Fourier, no jump: {c:.2f} Kn", "--", lambda k: c * k, 1.2 / c),
                         ("Fourier + jump (bridging)", ":", lambda k: 1 / (1 + 1 / (c * k)), np.inf)])
-    for k, T in zip(r["knudsen"], r["temperature"]):
-        ax[1].plot(r["x"], T, ".-", ms=3, label="free-molecular" if not np.isfinite(k) else f"Kn = {k:g}")
-    ax[1].plot([0, 1], [p["t_left"], p["t_right"]], "k:", lw=0.8, label="no jump")
-    ax[1].set_xlabel("x / L")
-    ax[1].set_ylabel("temperature")
-    ax[1].legend(fontsize=7)
+    plot_profiles_by_knudsen(ax[1], r["x"], r["knudsen"], r["temperature"], "temperature",
+                             ("no jump", [p["t_left"], p["t_right"]]))
     fig.suptitle(f"Heat transfer, argon (hard disks, 1D2V), walls at T = {p['t_left']:g} and {p['t_right']:g}")
     save_figure(fig, os.path.join(out, "kn_sweep.png"))
     return out
