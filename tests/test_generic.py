@@ -141,7 +141,7 @@ def test_poisson_bracket_gives_transport_volume_term():
     assert L_xi_dE == pytest.approx(G.pairing(xi, G.reversible_evolution(X)), rel=1e-12)
     # the change is the discretisation residual K[dS, dE] along q (zero for the exact equation)
     residual = G.transport_bracket(X, dS, dE)
-    dSn, q = G._projector(X)
+    _, q = G._projector(X)
     assert L_xi_dE - expected == pytest.approx(-G.pairing(q, xi) * residual, rel=1e-9, abs=1e-14 * abs(expected))
     assert G.poisson_bracket(X, dE, dE) == pytest.approx(0.0, abs=1e-14 * abs(expected))
     assert abs(G.poisson_bracket(X, xi, dS)) <= 1e-13 * abs(expected)           # L dS = 0 as a bracket
