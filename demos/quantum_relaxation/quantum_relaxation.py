@@ -27,7 +27,7 @@ from dgkinetic.demo_support import output_dir, parse_parameters  # noqa: E402
 
 DEFAULTS = {"statistics": "fermi", "density": 6.0, "temperature": 0.8, "shift": 0.6, "cells": 8, "degree": 2,
             "extent": 4.5, "t_end": 0.6, "dt": 0.02, "tail_floor": 1e-8, "output": ""}
-SNAPSHOTS = 5                 # f along the v_x axis at this many times (first and last included)
+SNAPSHOTS = (0.0, 0.02, 0.05, 0.1)   # f along the v_x axis at these times (and the last one)
 
 
 def l1_distance(f, g, weights) -> np.ndarray:
@@ -36,10 +36,9 @@ def l1_distance(f, g, weights) -> np.ndarray:
 
 
 def main(**overrides) -> dict:
-    import h5py
     from dgkinetic import Mixture, Species, VelocityGrid, equilibrium
     from dgkinetic.collisions.landau import Landau
-    from dgkinetic.demo_support import run_homogeneous
+    from dgkinetic.demo_support import run_homogeneous, write_results
     from dgkinetic.moments import mean_velocity, number_density, temperature
     p = dict(DEFAULTS, **overrides)
     species = Species("q", statistics=p["statistics"])
@@ -61,19 +60,14 @@ def main(**overrides) -> dict:
     drift = np.max(np.abs(inv - inv[0]) / scale, axis=1)
 
     axis = np.flatnonzero(np.abs(grid.nodes[:, 1]) < 1e-12)        # the v_x axis (v_y = 0)
-    picks = np.unique(np.linspace(0, len(t) - 1, SNAPSHOTS).round().astype(int))
+    picks = np.unique([int(np.argmin(np.abs(t - s))) for s in SNAPSHOTS] + [len(t) - 1])
     out = output_dir("quantum_relaxation", p)
-    part = os.path.join(out, "quantum_relaxation.h5.part")
-    with h5py.File(part, "w") as h:
-        h.attrs.update({k: v for k, v in p.items() if k != "output"})
-        for name, data in (("time", t), ("entropy", H), ("distance_to_equilibrium", to_eq),
-                           ("distance_to_maxwellian", to_mb), ("invariant_drift", drift),
-                           ("f_min", rows.min(axis=1)), ("f_max", rows.max(axis=1)),
-                           ("equilibrium", f_eq), ("nodes", grid.nodes), ("weights", grid.weights)):
-            h.create_dataset(name, data=data)
-        h.create_dataset("f", data=rows[picks])
-        h.create_dataset("f_times", data=t[picks])
-    os.replace(part, os.path.join(out, "quantum_relaxation.h5"))
+    write_results(os.path.join(out, "quantum_relaxation.h5"),
+                  {"time": t, "entropy": H, "distance_to_equilibrium": to_eq, "distance_to_maxwellian": to_mb,
+                   "invariant_drift": drift, "f_min": rows.min(axis=1), "f_max": rows.max(axis=1),
+                   "equilibrium": f_eq, "nodes": grid.nodes, "weights": grid.weights, "f": rows[picks],
+                   "f_times": t[picks]},
+                  attrs={k: v for k, v in p.items() if k != "output"})
     _plot(os.path.join(out, "quantum_relaxation.png"), p, grid, axis, t, rows, picks, f_eq, f_mb, H, to_eq)
     return {"time": t, "rows": rows, "equilibrium": f_eq, "maxwellian": f_mb, "entropy": H,
             "distance_to_equilibrium": to_eq, "distance_to_maxwellian": to_mb, "invariant_drift": drift,
@@ -81,11 +75,9 @@ def main(**overrides) -> dict:
 
 
 def _plot(path, p, grid, axis, t, rows, picks, f_eq, f_mb, H, to_eq):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from dgkinetic.demo_support import pyplot, save_figure
     vx = grid.nodes[axis, 0]
-    fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
+    fig, ax = pyplot().subplots(1, 3, figsize=(14, 3.8))
     for k in picks:
         ax[0].plot(vx, rows[k, axis], lw=1.0, label=f"t = {t[k]:.3g}")
     name = {"fermi": "Fermi–Dirac", "bose": "Bose–Einstein"}.get(p["statistics"], "Maxwellian")
@@ -93,7 +85,8 @@ def _plot(path, p, grid, axis, t, rows, picks, f_eq, f_mb, H, to_eq):
     ax[0].plot(vx, f_mb[axis], "k:", lw=1.0, label="Maxwellian (same n, u, T)")
     ax[0].set_xlabel("v_x (v_y = 0)")
     ax[0].set_ylabel("f")
-    ax[0].legend(fontsize=7)
+    ax[0].set_ylim(top=1.45 * max(rows.max(), f_mb.max()))
+    ax[0].legend(fontsize=7, ncol=2)
     ax[1].plot(t, H, "o-", ms=3)
     ax[1].set_xlabel("t")
     ax[1].set_ylabel("H = −S")
@@ -101,9 +94,7 @@ def _plot(path, p, grid, axis, t, rows, picks, f_eq, f_mb, H, to_eq):
     ax[2].set_xlabel("t")
     ax[2].set_ylabel(f"L1 distance to {name}")
     fig.suptitle(f"{p['statistics']} gas relaxing (Landau, n = {p['density']:g})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":
