@@ -7,9 +7,17 @@ For each velocity resolution it reports
   measured in the same run (a dense linear operator on the same block — the yardstick for
   "how many dense mat-mults is one collision evaluation");
 - accuracy: the nodal consistency error |rhs(f_BKW) − ∂t f_BKW|∞ / |∂t f_BKW|∞ at t₀, and the
-  relative L∞ error of an implicit (SDIRK2, Newton in the entropy variable) run from t₀ to t_ref;
+  relative L∞ error of a run from t₀ to t_ref;
 - the wall time (precomputation + run) of the cheapest resolution reaching 1e-2 and 1e-3 relative
-  L∞ error at t_ref ("not reached" when none does).
+  L∞ error at t_ref ("not reached" when none does);
+
+for both forms of the operator, measured side by side:
+- ``weak``: :class:`~dgkinetic.collisions.boltzmann.Boltzmann`, the structure-preserving form (exact
+  H-theorem), stepped implicitly (SDIRK2, Newton in the entropy variable: explicit steps fail in its
+  far tails). Its nodal values converge at first order;
+- ``collocation``: :class:`~dgkinetic.collisions.collocation.CollocationBoltzmann`, nodal
+  collocation of gain − loss over the same collisions with conservation restored (no bracket),
+  stepped explicitly (SSP-RK3, positive for Δt ν ≤ 1). Its nodal values converge at high order.
 
 Run:  python bench/bench_boltzmann.py [--full] [--dim 2|3]
 Timings depend on the machine and its load; set OPENBLAS_NUM_THREADS=1 on a shared machine (the
@@ -34,6 +42,7 @@ except ImportError:
 from dgkinetic import Mixture, Species, VelocityGrid
 from dgkinetic.bkw import bkw_distribution, bkw_time_derivative
 from dgkinetic.collisions.boltzmann import Boltzmann
+from dgkinetic.collisions.collocation import CollocationBoltzmann
 from dgkinetic.collisions.kernels import MaxwellMolecules
 from dgkinetic.collisions.sphere import sphere_quadrature
 
@@ -84,11 +93,25 @@ def sdirk2_run(op, X, t0, t1, dt):
     return X, jac[3]
 
 
-def case(dim, cells, degree, sphere, extent, t0, t_ref, dt, rows_block, run):
+def ssprk3_run(op, X, t0, t1, dt):
+    """Explicit SSP-RK3 (Shu–Osher): convex combinations of forward Euler steps, each positive for
+    Δt ν ≤ 1 with the collocated gain ≥ 0 and loss f ν."""
+    steps = int(round((t1 - t0) / dt))
+    for _ in range(steps):
+        Y = X + dt * op.rhs(X)
+        Y = 0.75 * X + 0.25 * (Y + dt * op.rhs(Y))
+        X = X / 3 + 2 / 3 * (Y + dt * op.rhs(Y))
+    return X, 0
+
+
+FORMS = {"weak": Boltzmann, "collocation": CollocationBoltzmann}
+
+
+def case(dim, cells, degree, sphere, extent, t0, t_ref, dt, rows_block, run, form="weak"):
     grid = VelocityGrid(dim, cells, degree, extent=extent)
     mix = Mixture([Species("a")], [grid])
     t = time.perf_counter()
-    op = Boltzmann(mix, MaxwellMolecules(), sphere, cache=False)
+    op = FORMS[form](mix, MaxwellMolecules(), sphere, cache=False, memory_limit=6 * 2 ** 30)
     t_pre = time.perf_counter() - t
     f0 = bkw_distribution(grid.nodes, t0, dim)[None]
     n_v = grid.size
@@ -101,14 +124,15 @@ def case(dim, cells, degree, sphere, extent, t0, t_ref, dt, rows_block, run):
     t_gemmR = best_of(lambda: block @ dense, repeat=5)
     exact = bkw_time_derivative(grid.nodes, t0, dim)
     consistency = np.abs(op.rhs(f0)[0] - exact).max() / np.abs(exact).max()
-    out = dict(dim=dim, cells=cells, degree=degree, n_v=n_v, sphere=op.sphere.size,
+    out = dict(form=form, dim=dim, cells=cells, degree=degree, n_v=n_v, sphere=op.sphere.size,
                collisions=op.n_collisions, bytes=op.nbytes, storage=op.storage, t_pre=t_pre,
                t_eval1=t_eval1, t_evalR=t_evalR, R=rows_block, ratio1=t_eval1 / t_gemm1,
                ratioR=t_evalR / t_gemmR, consistency=consistency)
     if run:
         t = time.perf_counter()
         try:
-            X, out["jacobians"] = sdirk2_run(op, f0, t0, t_ref, dt)
+            stepper = sdirk2_run if form == "weak" else ssprk3_run
+            X, out["jacobians"] = stepper(op, f0, t0, t_ref, dt)
         except (RuntimeError, FloatingPointError, ArithmeticError) as err:
             out["failed"] = str(err)
             return out
@@ -158,13 +182,21 @@ def main(argv=None):
         for cells, p in res:
             plans.append(dict(dim=2, cells=cells, degree=p, sphere=8, extent=5.0, t0=2.0, t_ref=4.0,
                               dt=0.5, rows_block=64, run=cells * (p + 1) <= (36 if args.full else 24)))
+        res = [(6, 2), (8, 2), (12, 2), (6, 3), (8, 3), (10, 3)] + ([(16, 2), (12, 3)] if args.full else [])
+        for cells, p in res:
+            plans.append(dict(dim=2, cells=cells, degree=p, sphere=8, extent=5.0, t0=2.0, t_ref=4.0,
+                              dt=0.125, rows_block=64, run=True, form="collocation"))
     if args.dim in (None, 3):
         # t₀ = 8 (f_BKW ≥ 0 for t ≥ 5.5), t_ref = 10; 2 × 4 directions integrate the
         # quadratic σ-dependence of f'f*' for BKW exactly
+        rule = sphere_quadrature(3, 2, n_azimuth=4)
         res = [(2, 2), (3, 2)] + ([(4, 2)] if args.full else [])
         for cells, p in res:
-            plans.append(dict(dim=3, cells=cells, degree=p, sphere=sphere_quadrature(3, 2, n_azimuth=4),
-                              extent=4.0, t0=8.0, t_ref=10.0, dt=0.5, rows_block=8, run=cells <= 2))
+            plans.append(dict(dim=3, cells=cells, degree=p, sphere=rule, extent=4.0, t0=8.0, t_ref=10.0,
+                              dt=0.5, rows_block=8, run=cells <= 2))
+        for cells, p in [(2, 2), (3, 2), (2, 3)] + ([(4, 2)] if args.full else []):
+            plans.append(dict(dim=3, cells=cells, degree=p, sphere=rule, extent=4.0, t0=8.0, t_ref=10.0,
+                              dt=0.125, rows_block=8, run=True, form="collocation"))
     results = []
     if args.dim in (None, 3):
         r = space_run_1d3v()
@@ -172,7 +204,7 @@ def main(argv=None):
               f"{r['collisions_per_node']} collisions per node: set-up {r['setup_s']:.2f} s, "
               f"{r['step_s']:.3f} s per explicit RK3 step ({r['step_s'] / (3 * r['space_nodes']) * 1e3:.2f} ms per "
               "collision evaluation per space node)\n", flush=True)
-    hdr = (f"{'d':>1} {'cells':>5} {'p':>1} {'n_v':>6} {'M':>3} {'collisions':>11} {'MB':>7} {'store':>7} "
+    hdr = (f"{'form':>11} {'d':>1} {'cells':>5} {'p':>1} {'n_v':>6} {'M':>3} {'collisions':>11} {'MB':>7} {'store':>7} "
            f"{'pre s':>7} {'eval s':>8} {'us/node':>8} {'ns/coll':>7} {'/GEMV':>7} {'eval R s':>8} "
            f"{'/GEMM':>7} {'consist':>8} {'run s':>7} {'err@t_ref':>9}")
     print(hdr)
@@ -183,27 +215,28 @@ def main(argv=None):
             run = f"{r['t_run']:7.2f} {r['error']:9.2e}"
         else:
             run = f"{'-':>7} {'failed' if 'failed' in r else '-':>9}"
-        print(f"{r['dim']:>1} {r['cells']:>5} {r['degree']:>1} {r['n_v']:>6} {r['sphere']:>3} "
+        print(f"{r['form']:>11} {r['dim']:>1} {r['cells']:>5} {r['degree']:>1} {r['n_v']:>6} {r['sphere']:>3} "
               f"{r['collisions']:>11} {r['bytes'] / 1e6:7.1f} {r['storage']:>7} {r['t_pre']:7.2f} "
               f"{r['t_eval1']:8.4f} {1e6 * r['t_eval1'] / r['n_v']:8.2f} "
               f"{1e9 * r['t_eval1'] / max(r['collisions'], 1):7.1f} {r['ratio1']:7.0f} {r['t_evalR']:8.3f} "
               f"{r['ratioR']:7.0f} {r['consistency']:8.2e} {run}", flush=True)
     print("\nrows per block R = 64 (2V), 8 (3V); /GEMV, /GEMM: evaluation time over one dense "
           "(R × n_v)(n_v × n_v) product of the same rows, measured in this run.")
-    for dim in sorted({r["dim"] for r in results}):
-        done = [r for r in results if r["dim"] == dim and "t_run" in r]
-        for r in results:
-            if r["dim"] == dim and "failed" in r:
-                print(f"{dim}V cells={r['cells']} p={r['degree']}: implicit run failed ({r['failed']})")
+    for dim, form in sorted({(r["dim"], r["form"]) for r in results}):
+        mine = [r for r in results if r["dim"] == dim and r["form"] == form]
+        done = [r for r in mine if "t_run" in r]
+        for r in mine:
+            if "failed" in r:
+                print(f"{dim}V {form} cells={r['cells']} p={r['degree']}: run failed ({r['failed']})")
         for target in (1e-2, 1e-3):
             ok = [r for r in done if r["error"] <= target]
             if ok:
                 best = min(ok, key=lambda r: r["t_pre"] + r["t_run"])
-                print(f"{dim}V: relative L∞ error {target:g} at t_ref reached by cells={best['cells']}, "
+                print(f"{dim}V {form}: relative L∞ error {target:g} at t_ref reached by cells={best['cells']}, "
                       f"p={best['degree']} (n_v={best['n_v']}) in {best['t_pre'] + best['t_run']:.2f} s "
                       f"(precompute {best['t_pre']:.2f} s + run {best['t_run']:.2f} s)")
             else:
-                print(f"{dim}V: relative L∞ error {target:g} at t_ref not reached by the resolutions run "
+                print(f"{dim}V {form}: relative L∞ error {target:g} at t_ref not reached by the resolutions run "
                       f"(best {min((r['error'] for r in done), default=float('nan')):.2e})")
 
 

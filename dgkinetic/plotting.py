@@ -46,7 +46,7 @@ def plot_profiles(phase, X, path: str) -> None:
     plt = _plt()
     x = phase.node_coordinates[:, 0]
     order = np.argsort(x, kind="stable")
-    fig, ax = plt.subplots(1, 3, figsize=(14, 3.6))
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
     mix = phase.mixture
     for Xi, s, g in zip(mix.split(X), mix.species, mix.grids):
         ax[0].plot(x[order], number_density(Xi, g)[order], ".-" if phase.dim == 1 else ".", label=s.name)

@@ -54,6 +54,8 @@ Accuracy and limits (measured in tests/test_boltzmann.py and bench/bench_boltzma
   *Nodal* values converge slowly (≈ first order): the nodal value is the weak form tested with a
   discontinuous DG basis function at post-collision velocities, a lattice sum over (v, v*) of an
   integrand that jumps where v' crosses a cell boundary. More sphere nodes do not reduce this error.
+  :class:`~dgkinetic.collisions.collocation.CollocationBoltzmann` collocates gain − loss over the
+  same collisions instead (high-order nodal values, conservation restored, no bracket).
 - Explicit time stepping fails in the far tails: there the weak gain, tested with Lagrange basis
   functions that change sign, need not be positive, so a nodal value of ~1e-16 can be driven
   negative. Step implicitly (Newton in the entropy variable works; see the tests).
@@ -644,10 +646,11 @@ class Boltzmann(CollisionOperator):
     def jacobian(self, X: np.ndarray) -> np.ndarray:
         """Exact d rhs/dX, rhs = weak_form / W: shape (n_rows, size, size) (or (size, size)).
 
-        weak = −Aᵀ (c ⊙ (s − t)) with A the rows ∇̄φ_t. Differentiating s − t with respect to the
-        entropy variables at the four velocities of each collision (η' = E'η, η*' = E*'η, η_k, η_l)
-        gives dweak/dη = −Aᵀ diag(c) B with B = [D' E' + D*' E*' + D I_k + D* I_l]; the chain rule
-        dη/df = 1/(f τ) finishes. (Bose values clipped at condensation are treated as unclipped.)
+        weak = S (c ⊙ (s − t)) with S = −Aᵀ, A the rows ∇̄φ_t (:meth:`_scatter`). Differentiating
+        s − t with respect to the entropy variables at the four velocities of each collision
+        (η' = E'η, η*' = E*'η, η_k, η_l) gives dweak/dη = S diag(c) B with
+        B = [D' E' + D*' E*' + D I_k + D* I_l]; the chain rule dη/df = 1/(f τ) finishes.
+        (Bose values clipped at condensation are treated as unclipped.)
 
         Cost ~ n_collisions · (2(p+1)^d + 2)² per row (a sparse-sparse product per chunk and row:
         every iteration of the loop over rows does ≥ 10⁵ operations in compiled code, so the loop
@@ -666,15 +669,20 @@ class Boltzmann(CollisionOperator):
             cD = [ch.c[:, None] * Dq for Dq in
                   (s * tau["p"] - t * ai * f["p"], s * tau["s"] - t * aj * f["s"],
                    s * ai * f["k"] - t * tau["k"], s * aj * f["l"] - t * tau["l"])]
-            AT = ch.matrix().T.tocsr()
+            S = self._scatter(ch)
             idx = np.concatenate([ch.idx_p, ch.idx_s, ch.kl], axis=1)
             for r in range(R):
                 val = np.concatenate([cD[0][:, r, None] * ch.val_p, cD[1][:, r, None] * ch.val_s,
                                       cD[2][:, r, None], cD[3][:, r, None]], axis=1)
-                J[r] -= (AT @ _fixed_width_csr(idx, val, size)).toarray()
+                J[r] += (S @ _fixed_width_csr(idx, val, size)).toarray()
         J /= (X2 * (1.0 + self.mixture.alphas * X2))[:, None, :]        # dη/df = 1/(f τ)
         J /= self.mixture.weights[None, :, None]
         return J if np.ndim(X) > 1 else J[0]
+
+    @staticmethod
+    def _scatter(ch: _Chunk) -> sp.csr_matrix:
+        """S (size × C) with weak_form = S (c ⊙ (s − t)) over the chunk: here −Aᵀ, A the rows ∇̄φ_t."""
+        return -ch.matrix().T.tocsr()
 
     # ---------------------------------------------------------------------------- diagnostics
     def _strong_parts(self, X: np.ndarray):
