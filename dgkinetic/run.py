@@ -77,6 +77,8 @@ def build_collisions(case: Case, mixture: Mixture) -> list:
                       "vhs": lambda: kernels.VariableHardSpheres(c["gamma"])}
             if c["kernel"] not in makers:
                 raise InputError(f"[collisions[{i}]] kernel must be one of {sorted(makers)}, got {c['kernel']!r}")
+            if c["form"] == "collocation":
+                from dgkinetic.collisions.collocation import CollocationBoltzmann as Boltzmann
             op = Boltzmann(mixture, makers[c["kernel"]](), sphere=c["sphere_points"] or None,
                            tail_floor=c["tail_floor"])
         out.append((op, c["rate"]))

@@ -120,6 +120,9 @@ MALFORMED = [
     ("negative collision rate", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nrate = -1.0\n', "rate"),
     ("tail floor out of range", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\ntail_floor = 0.5\n',
      "tail_floor"),
+    ("unknown collision form", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nform = "spectral"\n', "form"),
+    ("collocation landau", lambda t: replace(t, "extent = 5.0", "extent = 5.0\ncontinuous = true")
+     + '\n[[collisions]]\noperator = "landau"\nform = "collocation"\n', "collocation"),
     ("landau needs continuous grid", lambda t: t + '\n[[collisions]]\noperator = "landau"\n', "continuous"),
     ("periodic with walls", lambda t: replace(t, "length = 1.0", "length = 1.0\nperiodic = true"), "periodic"),
     ("arkimex without collisions", lambda t: replace(t, 'ts_type = "rk"', 'ts_type = "arkimex"'), "arkimex"),
@@ -215,3 +218,17 @@ def test_kill_and_restart_matches_uninterrupted_run(tmp_path):
         for k in a.keys():
             x, y = np.asarray(a[k]), np.asarray(b[k])
             assert np.allclose(x, y, rtol=1e-13, atol=1e-13 * np.max(np.abs(x))), k
+
+
+def test_collocation_boltzmann_case(tmp_path):
+    """form = "collocation" runs explicitly through the case file (its gain is positive, so no tail
+    floor is needed) and conserves each species' number and the energy in a specular box to round-off."""
+    text = replace(base_case(tmp_path), 'kind = "diffuse"\ntemperature = 1.2', 'kind = "specular"')
+    text += ('\n[[collisions]]\noperator = "boltzmann"\nkernel = "hard_spheres"\nform = "collocation"\n'
+             'tail_floor = 0.0\n')
+    r = run_cli("run", write_case(tmp_path, text.replace("t_end = 0.2", "t_end = 0.1")))
+    assert r.returncode == 0, r.stderr[-2000:]
+    with h5py.File(tmp_path / "out" / "diagnostics.h5") as h:
+        for k in ("number_a", "number_b", "energy"):
+            assert np.max(np.abs(np.asarray(h[f"drift_{k}"]))) < 1e-12, k
+        assert np.all(np.asarray(h["dSdt_production"]) > 0)
