@@ -73,7 +73,7 @@ def timed_run() -> float:
     return time.perf_counter() - t
 
 
-def speedup(repeats: int = 3) -> dict:
+def speedup(repeats: int = 5) -> dict:
     """1- and 2-rank runs alternated ``repeats`` times; the best time of each (on a shared virtual
     machine the same run varies by up to 40 %: the minimum is the estimate least disturbed)."""
     env = dict(os.environ, OMP_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
