@@ -4,7 +4,10 @@ Prints
 - the effective memory bandwidth of one transport right-hand-side evaluation (the minimum traffic:
   read the state once, write the result once, 16 bytes per phase-space node) divided by the
   STREAM-triad bandwidth measured in the same run (target ≥ 0.5);
-- the 2-rank speed-up of a transport-dominated run (target ≥ 1.8), both runs made here.
+- the 2-rank speed-up of a transport-dominated run (target ≥ 1.8), both runs made here, with the
+  aggregate STREAM bandwidth of one and of two concurrent processes measured just before: on a
+  shared virtual machine the second core's share of the memory bandwidth varies from run to run
+  (x1.1 to x2 measured), and it bounds the speed-up of a memory-bound run.
 """
 from __future__ import annotations
 
@@ -96,7 +99,7 @@ def main():
         if MPI.COMM_WORLD.rank == 0:
             print(json.dumps({"seconds": t}))
         return
-    from stream import triad_bandwidth
+    from stream import concurrent_triad_bandwidth, triad_bandwidth
     stream = triad_bandwidth()
     bw = rhs_bandwidth()
     print(f"1D3V transport RHS: {bw['space_nodes']} space nodes x {bw['velocity_nodes']} velocities; "
@@ -105,10 +108,14 @@ def main():
         rate = bw["bytes_per_s"][name]
         print(f"  {name:17s} {t * 1e3:7.2f} ms per evaluation, effective bandwidth {rate / 1e9:.2f} GB/s, "
               f"ratio {rate / stream:.3f} (target >= 0.5)")
+    mem = {k: concurrent_triad_bandwidth(k) for k in (1, 2)}
     s = speedup()
     spread = "; ".join(f"{n} rank(s): " + ", ".join(f"{t:.3f}" for t in ts) for n, ts in s["all"].items())
     print(f"transport-dominated run (20 RK3 steps, best of {len(s['all'][1])}; {spread} s): 1 rank "
           f"{s['seconds_1']:.3f} s, 2 ranks {s['seconds_2']:.3f} s, speed-up {s['speedup']:.2f} (target >= 1.8)")
+    print(f"memory system, measured just before: STREAM triad {mem[1] / 1e9:.1f} GB/s for one process, "
+          f"{mem[2] / 1e9:.1f} GB/s for two at once (x{mem[2] / mem[1]:.2f}): a run limited by memory "
+          "bandwidth cannot speed up by more than that")
 
 
 if __name__ == "__main__":
