@@ -12,7 +12,9 @@ space nodes (a DG cell's nodes, which share their neighbours) as a PyOP2 ``par_l
 included); its kernel streams each neighbour's row of velocity values once per block and direction,
 in place (the state goes in as a PyOP2 Global sharing the Function's memory, halos
 exchanged first, so nothing is packed), and the result is written once — what the bandwidth
-benchmark measures (bench/bench_transport.py). Boundary facets stay in numpy (they hold
+benchmark measures (bench/bench_transport.py). On 1D meshes with a multiple of 8 velocity nodes the
+result goes out through streaming (non-temporal) AVX-512 or AVX stores when the compiler targets
+them, which skips reading every output line before writing it; otherwise a plain loop is used. Boundary facets stay in numpy (they hold
 the wall conditions and are few). Not applicable to other meshes: :meth:`FusedTransport.build`
 returns None and the sparse-matrix path is used.
 """
@@ -133,8 +135,8 @@ class FusedTransport:
         # every velocity node lies in exactly one run (one sign pattern g): direction 0 assigns, the
         # others add. Per run and direction, each of the W neighbour rows is read once and feeds the B
         # accumulators of the block's rows: a plain stream over k that the compiler vectorises.
-        def sweep(op):
-            return f"""for (int k = s; k < e; k++) {{
+        def scalar(op, start="int k = s"):
+            return f"""for ({start}; k < e; k++) {{
           double acc[{B}] = {{0.0}};
           for (int j = 0; j < {W}; j++) {{
             const double xj = x[j][k];
@@ -142,10 +144,51 @@ class FusedTransport:
           }}
           for (int b = 0; b < {B}; b++) out[b * {S} + k] {op} va[k] * acc[b];
         }}"""
+
+        def streamed(bits, L, load, zero, fma, mul, store):
+            # the result is written once and read only by the next stage: streaming (non-temporal)
+            # stores skip the read-for-ownership of every output line (~1/3 of the traffic)
+            return f"""
+#if defined({bits})
+      int k = s;
+      while (k < e && ((uintptr_t) (out + k) & {8 * L - 1})) {{
+        double acc[{B}] = {{0.0}};
+        for (int j = 0; j < {W}; j++)
+          for (int b = 0; b < {B}; b++) acc[b] += c[b * {W} + j] * x[j][k];
+        for (int b = 0; b < {B}; b++) out[b * {S} + k] = va[k] * acc[b];
+        k++;
+      }}
+      for (; k + {L} <= e; k += {L}) {{
+        __typeof__({zero}) acc[{B}];
+        for (int b = 0; b < {B}; b++) acc[b] = {zero};
+        for (int j = 0; j < {W}; j++) {{
+          const __typeof__({zero}) xj = {load}(x[j] + k);
+          for (int b = 0; b < {B}; b++) acc[b] = {fma};
+        }}
+        const __typeof__({zero}) v = {load}(va + k);
+        for (int b = 0; b < {B}; b++) {store}(out + b * {S} + k, {mul});
+      }}
+      {scalar("=", "")}
+      streamed = 1;
+#endif"""
+        if DX == 1 and S % 8 == 0:
+            first = (streamed("__AVX512F__", 8, "_mm512_loadu_pd", "_mm512_setzero_pd()",
+                              f"_mm512_fmadd_pd(_mm512_set1_pd(c[b * {W} + j]), xj, acc[b])",
+                              "_mm512_mul_pd(v, acc[b])", "_mm512_stream_pd")
+                     + "\n#if !defined(__AVX512F__)"
+                     + streamed("__AVX__", 4, "_mm256_loadu_pd", "_mm256_setzero_pd()",
+                                f"_mm256_add_pd(acc[b], _mm256_mul_pd(_mm256_set1_pd(c[b * {W} + j]), xj))",
+                                "_mm256_mul_pd(v, acc[b])", "_mm256_stream_pd")
+                     + "\n#endif\n      if (!streamed) " + scalar("="))
+        else:
+            first = scalar("=")
         return f"""
+#include <stdint.h>
+#include <immintrin.h>
 static void dgk_transport_rows(double *restrict out, const int *restrict nb, const double *restrict C,
                                const int *restrict runs, const double *restrict vel, const double *restrict X)
 {{
+  int streamed = 0;
   for (int r = 0; r < {NR}; r++) {{
     const int s = runs[3 * r], e = runs[3 * r + 1], g = runs[3 * r + 2];
     for (int a = 0; a < {DX}; a++) {{
@@ -154,10 +197,13 @@ static void dgk_transport_rows(double *restrict out, const int *restrict nb, con
       const double *restrict c = C + o * {B * W};
       const double *restrict x[{W}];
       for (int j = 0; j < {W}; j++) x[j] = X + (long) nb[o * {W} + j] * {S};
-      if (a == 0) {sweep("=")}
-      else {sweep("+=")}
+      if (a == 0) {{ {first} }}
+      else {scalar("+=")}
     }}
   }}
+#if defined(__SSE2__)
+  if (streamed) _mm_sfence();
+#endif
 }}
 """
 
