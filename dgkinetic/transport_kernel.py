@@ -14,9 +14,9 @@ in place (the state goes in as a PyOP2 Global sharing the Function's memory, hal
 exchanged first, so nothing is packed), and the result is written once — what the bandwidth
 benchmark measures (bench/bench_transport.py). On 1D meshes with a multiple of 8 velocity nodes the
 result goes out through streaming (non-temporal) AVX-512 or AVX stores when the compiler targets
-them, which skips reading every output line before writing it; otherwise a plain loop is used. Boundary facets stay in numpy (they hold
-the wall conditions and are few). Not applicable to other meshes: :meth:`FusedTransport.build`
-returns None and the sparse-matrix path is used.
+them, which skips reading every output line before writing it; otherwise a plain loop is used.
+Boundary facets stay in numpy (they hold the wall conditions and are few). Not applicable to other
+meshes: :meth:`FusedTransport.build` returns None and the sparse-matrix path is used.
 """
 from __future__ import annotations
 

@@ -36,13 +36,18 @@ from dgkinetic.errors import InputError
 __all__ = ["CollocationBoltzmann", "restore_conservation"]
 
 
+def _gram(mixture, X: np.ndarray) -> np.ndarray:
+    """Ψᵀ diag(W f) Ψ per row of X: the normal matrix of the f-weighted projection."""
+    Psi = mixture.invariants
+    return np.einsum("ka,rk,kb->rab", Psi, mixture.weights * X, Psi)
+
+
 def restore_conservation(mixture, X: np.ndarray, R: np.ndarray):
     """The f-weighted projection P of rates R (rows) onto Σ W ψ R = 0 for every invariant ψ of the
     mixture, at states X (rows, positive). Returns (P R, q) with P R = R − X ⊙ q, q = Ψ λ per row."""
     Psi = mixture.invariants                                   # (size, n_inv)
     W = mixture.weights
-    G = np.einsum("ka,rk,kb->rab", Psi, W * X, Psi)             # Ψᵀ diag(W f) Ψ per row
-    lam = np.linalg.solve(G, ((R * W) @ Psi)[..., None])[..., 0]  # (rows, n_inv)
+    lam = np.linalg.solve(_gram(mixture, X), ((R * W) @ Psi)[..., None])[..., 0]  # (rows, n_inv)
     q = lam @ Psi.T
     return R - X * q, q
 
@@ -87,8 +92,7 @@ class CollocationBoltzmann(Boltzmann):
         Jr[:, idx, idx] -= q
         # P applied to every column: P J = J − f ⊙ Ψ G⁻¹ Ψᵀ W J (per row of the batch)
         Psi, W = self.mixture.invariants, self.mixture.weights
-        G = np.einsum("ka,rk,kb->rab", Psi, W * X2, Psi)
-        lam = np.linalg.solve(G, np.einsum("ka,rkm->ram", Psi * W[:, None], Jr))
+        lam = np.linalg.solve(_gram(self.mixture, X2), np.einsum("ka,rkm->ram", Psi * W[:, None], Jr))
         J = Jr - X2[:, :, None] * np.einsum("ka,ram->rkm", Psi, lam)
         return J if np.ndim(X) > 1 else J[0]
 
