@@ -147,17 +147,20 @@ class FusedTransport:
 
         def streamed(bits, L, load, zero, fma, mul, store):
             # the result is written once and read only by the next stage: streaming (non-temporal)
-            # stores skip the read-for-ownership of every output line (~1/3 of the traffic)
+            # stores skip the read-for-ownership of every output line (~1/3 of the traffic). They need
+            # aligned addresses, so the first and last few nodes of a run go through a scalar loop that
+            # does the very same operations (fused multiply-adds in the same order): the result does not
+            # depend on where the output happens to sit in memory (restarted runs reproduce bitwise).
+            exact = f"""{{
+        double acc[{B}] = {{0.0}};
+        for (int j = 0; j < {W}; j++)
+          for (int b = 0; b < {B}; b++) acc[b] = DGK_FMA(c[b * {W} + j], x[j][k], acc[b]);
+        for (int b = 0; b < {B}; b++) out[b * {S} + k] = va[k] * acc[b];
+      }}"""
             return f"""
 #if defined({bits})
       int k = s;
-      while (k < e && ((uintptr_t) (out + k) & {8 * L - 1})) {{
-        double acc[{B}] = {{0.0}};
-        for (int j = 0; j < {W}; j++)
-          for (int b = 0; b < {B}; b++) acc[b] += c[b * {W} + j] * x[j][k];
-        for (int b = 0; b < {B}; b++) out[b * {S} + k] = va[k] * acc[b];
-        k++;
-      }}
+      for (; k < e && ((uintptr_t) (out + k) & {8 * L - 1}); k++) {exact}
       for (; k + {L} <= e; k += {L}) {{
         __typeof__({zero}) acc[{B}];
         for (int b = 0; b < {B}; b++) acc[b] = {zero};
@@ -168,7 +171,7 @@ class FusedTransport:
         const __typeof__({zero}) v = {load}(va + k);
         for (int b = 0; b < {B}; b++) {store}(out + b * {S} + k, {mul});
       }}
-      {scalar("=", "")}
+      for (; k < e; k++) {exact}
       streamed = 1;
 #endif"""
         if DX == 1 and S % 8 == 0:
@@ -177,7 +180,7 @@ class FusedTransport:
                               "_mm512_mul_pd(v, acc[b])", "_mm512_stream_pd")
                      + "\n#if !defined(__AVX512F__)"
                      + streamed("__AVX__", 4, "_mm256_loadu_pd", "_mm256_setzero_pd()",
-                                f"_mm256_add_pd(acc[b], _mm256_mul_pd(_mm256_set1_pd(c[b * {W} + j]), xj))",
+                                f"DGK_FMA256(_mm256_set1_pd(c[b * {W} + j]), xj, acc[b])",
                                 "_mm256_mul_pd(v, acc[b])", "_mm256_stream_pd")
                      + "\n#endif\n      if (!streamed) " + scalar("="))
         else:
@@ -185,6 +188,13 @@ class FusedTransport:
         return f"""
 #include <stdint.h>
 #include <immintrin.h>
+#if defined(__FMA__) || defined(__AVX512F__)
+#define DGK_FMA(a, b, c) __builtin_fma((a), (b), (c))
+#define DGK_FMA256(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#else
+#define DGK_FMA(a, b, c) ((a) * (b) + (c))
+#define DGK_FMA256(a, b, c) _mm256_add_pd(_mm256_mul_pd((a), (b)), (c))
+#endif
 static void dgk_transport_rows(double *restrict out, const int *restrict nb, const double *restrict C,
                                const int *restrict runs, const double *restrict vel, const double *restrict X)
 {{
