@@ -221,10 +221,9 @@ class KineticSolver:
         return vec.getArray(readonly=True).reshape(self.n, self.size)
 
     def transport_rhs(self, vec, out: np.ndarray) -> None:
-        """out = transport(x) on owned rows (halo exchange through the work Function)."""
-        with self._work.dat.vec_wo as w:
-            vec.copy(w)
-        self.transport.rhs_function(self._work, out)
+        """out = transport(x) on owned rows; the state is read in place, halo rows through the work
+        Function (:meth:`~dgkinetic.transport.Transport.rhs_rows`)."""
+        self.transport.rhs_rows(vec.getArray(readonly=True).reshape(self.n, self.size), self._work, out)
 
     def admissible(self, X: np.ndarray) -> np.ndarray:
         """X with every value lifted into the domain of the entropy variable.

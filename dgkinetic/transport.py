@@ -237,6 +237,29 @@ class Transport:
             out[rows] -= self.speed * (test @ self._incoming(self.boundary.plus @ Xh))
         return out
 
+    def rhs_rows(self, rows: np.ndarray, work: fd.Function, out: np.ndarray) -> np.ndarray:
+        """:meth:`rhs` of a state given by its owned rows (n_owned, size), e.g. a time stepper's
+        stage vector, into ``out``. The compiled loop reads the rows in place (``work`` only carries
+        the halo exchange); otherwise the rows are copied into ``work`` first."""
+        if self._fused is None or not (out.flags.c_contiguous and out.dtype == np.float64):
+            work.dat.data_wo[...] = rows.reshape(work.dat.data_wo.shape)
+            return self.rhs_function(work, out)
+        self._fused.apply_rows(rows, work.dat, out)
+        if self.boundary is not None:
+            cols, plus = self._boundary_columns
+            n = self.phase.n_owned
+            Xh = work.dat.data_ro_with_halos.reshape(-1, out.shape[1]) if np.any(cols >= n) else None
+            X = rows[cols] if Xh is None else np.where((cols < n)[:, None], rows[np.minimum(cols, n - 1)], Xh[cols])
+            brows, test = self._boundary_rows
+            out[brows] -= self.speed * (test @ self._incoming(plus @ X))
+        return out
+
+    @cached_property
+    def _boundary_columns(self):
+        """The local rows the boundary traces read, and the trace operator restricted to them."""
+        cols = np.unique(self.boundary.plus.nonzero()[1])
+        return cols, self.boundary.plus[:, cols].tocsr()
+
     @cached_property
     def _boundary_rows(self):
         """The owned rows a boundary facet touches, and the boundary test operator restricted to them."""

@@ -78,6 +78,10 @@ class FusedTransport:
                                    dtype=np.int32)
         self._states = {}
         self._outputs = {}
+        self._rows = {}
+        self._sent = None
+        self.n_owned = n_own
+        self._nown = op2.Global(1, data=np.zeros(1, dtype=np.int32), dtype=np.int32, comm=comm)
         self._coef = op2.Dat(op2.DataSet(blockset, coef[0].size), data=coef.reshape(n_own // B, -1))
         runs = _runs(groups)
         self._runs = op2.Global(runs.size, data=runs.ravel(), dtype=np.int32, comm=comm)
@@ -196,7 +200,8 @@ class FusedTransport:
 #define DGK_FMA256(a, b, c) _mm256_add_pd(_mm256_mul_pd((a), (b)), (c))
 #endif
 static void dgk_transport_rows(double *restrict out, const int *restrict nb, const double *restrict C,
-                               const int *restrict runs, const double *restrict vel, const double *restrict X)
+                               const int *restrict runs, const double *restrict vel, const double *restrict X,
+                               const double *restrict Xh, const int *restrict nown)
 {{
   int streamed = 0;
   for (int r = 0; r < {NR}; r++) {{
@@ -206,7 +211,10 @@ static void dgk_transport_rows(double *restrict out, const int *restrict nb, con
       const double *restrict va = vel + a * {S};
       const double *restrict c = C + o * {B * W};
       const double *restrict x[{W}];
-      for (int j = 0; j < {W}; j++) x[j] = X + (long) nb[o * {W} + j] * {S};
+      for (int j = 0; j < {W}; j++) {{
+        const int n = nb[o * {W} + j];                  /* owned rows from X, halo rows from Xh */
+        x[j] = (n < nown[0] ? X : Xh) + (long) n * {S};
+      }}
       if (a == 0) {{ {first} }}
       else {scalar("+=")}
     }}
@@ -218,22 +226,37 @@ static void dgk_transport_rows(double *restrict out, const int *restrict nb, con
 """
 
     @staticmethod
-    def _wrapped(cache: dict, array: np.ndarray, make):
+    def _wrapped(cache: dict, array: np.ndarray, make, keep: int = 1):
         """The PyOP2 object sharing ``array``'s memory, made once per buffer (keyed by its address and
-        shape: every fresh view of the same buffer reuses it; the cache holds the last buffer only)."""
+        shape: every fresh view of the same buffer reuses it; the cache holds the last ``keep``
+        buffers: the time stepper's stage vectors come back at every step)."""
         key = (array.__array_interface__["data"][0], array.shape)
         held = cache.get(key)
         if held is None:
             held = (array, make(array))                  # the array is kept alive with its wrapper
-            cache.clear()
+            if len(cache) >= keep:
+                cache.clear()
             cache[key] = held
         return held[1]
+
+    def _global(self, cache: dict, array: np.ndarray, keep: int = 1):
+        a = array.reshape(-1)
+        return self._wrapped(cache, a, lambda b: op2.Global(b.size, data=b, comm=self._comm), keep)
 
     def _state(self, dat):
         """The state with up-to-date halos, handed to the kernel in place (a PyOP2 Global sharing
         the Dat's memory: the kernel indexes neighbour rows itself, nothing is packed)."""
-        X = dat.data_ro_with_halos.reshape(-1)           # halo exchange if needed
-        return self._wrapped(self._states, X, lambda a: op2.Global(a.size, data=a, comm=self._comm))
+        return self._global(self._states, dat.data_ro_with_halos)    # halo exchange if needed
+
+    def _send_rows(self, dat) -> np.ndarray:
+        """The owned rows other ranks hold as halo rows (the roots of the halo star forest)."""
+        if self._sent is None:
+            halo = dat.dataset.halo
+            if self._comm.size == 1 or halo is None:
+                self._sent = np.zeros(0, dtype=np.int64)
+            else:
+                self._sent = np.flatnonzero(halo.sf.computeDegree())
+        return self._sent
 
     def _target(self, out):
         """A PyOP2 Dat writing straight into the caller's array (owned rows, C-contiguous float64)."""
@@ -245,9 +268,32 @@ static void dgk_transport_rows(double *restrict out, const int *restrict nb, con
                              lambda a: op2.Dat(op2.DataSet(self._blockset, self.block * self.size),
                                                data=a.reshape(-1, self.block * self.size)))
 
+    def _loop(self, target, owned, with_halos, n_owned_rows):
+        self._nown.data[0] = n_owned_rows
+        op2.par_loop(self._kernel, self._blockset, target(op2.WRITE), self._neighbours(op2.READ),
+                     self._coef(op2.READ), self._runs(op2.READ), self._vel(op2.READ), owned(op2.READ),
+                     with_halos(op2.READ), self._nown(op2.READ))
+
     def apply(self, dat, out: np.ndarray | None = None) -> np.ndarray:
         """Volume + interior transport of the state ``dat`` (a Firedrake Dat) into ``out`` (owned rows)."""
         target = self._target(out)
-        op2.par_loop(self._kernel, self._blockset, target(op2.WRITE), self._neighbours(op2.READ),
-                     self._coef(op2.READ), self._runs(op2.READ), self._vel(op2.READ), self._state(dat)(op2.READ))
+        X = self._state(dat)
+        self._loop(target, X, X, np.iinfo(np.int32).max)
         return target.data_ro.reshape(-1, self.size) if out is None else out
+
+    def apply_rows(self, rows: np.ndarray, work, out: np.ndarray) -> np.ndarray:
+        """As :meth:`apply` for a state given as its owned rows (e.g. a time stepper's stage vector,
+        C-contiguous (n_owned, size)) without copying it: the kernel reads owned rows from ``rows``
+        and halo rows from the Dat ``work``, into whose owned part only the rows other ranks need
+        are copied before the halo exchange."""
+        if not (rows.flags.c_contiguous and rows.dtype == np.float64 and rows.size == self.out.data_ro.size):
+            raise ValueError("transport state rows must be a C-contiguous float64 array of the owned rows")
+        sent = self._send_rows(work)
+        if self._comm.size > 1:
+            data = work._data.reshape(-1, self.size)
+            data[sent] = rows[sent]
+            work.halo_valid = False
+            work.global_to_local_begin(op2.READ)
+            work.global_to_local_end(op2.READ)
+        self._loop(self._target(out), self._global(self._rows, rows, keep=8), self._state(work), self.n_owned)
+        return out
