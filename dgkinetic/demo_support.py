@@ -12,8 +12,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["parse_parameters", "run_homogeneous", "output_dir", "write_results", "save_figure", "plot_knudsen_sweep",
-           "plot_profiles_by_knudsen"]
+__all__ = ["parse_parameters", "run_demo", "run_homogeneous", "output_dir", "write_results", "save_figure",
+           "plot_knudsen_sweep", "plot_profiles_by_knudsen"]
 
 
 def parse_parameters(defaults: dict, description: str, argv=None) -> dict:
@@ -30,6 +30,16 @@ def parse_parameters(defaults: dict, description: str, argv=None) -> dict:
     args, rest = p.parse_known_args(sys.argv[1:] if argv is None else argv)
     sys.argv = sys.argv[:1] + rest
     return vars(args)
+
+
+def run_demo(main, defaults: dict, doc: str):
+    """A demo's command line: parse ``defaults`` from argv, run ``main(**parameters)`` and return its
+    result; bad input (an InputError) ends the program with one line naming the demo."""
+    from dgkinetic.errors import InputError
+    try:
+        return main(**parse_parameters(defaults, doc.splitlines()[0]))
+    except InputError as err:
+        sys.exit(f"{os.path.splitext(os.path.basename(sys.argv[0]))[0]}: {err}")
 
 
 def output_dir(name: str, params: dict) -> str:

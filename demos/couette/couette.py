@@ -43,7 +43,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, parse_parameters  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
 
 DEFAULTS = {"knudsen": [10.0, 3.0, 1.0, 0.3, 0.1, 0.05], "wall_speed": 0.2, "cells": 8, "degree": 1,
             "velocity_cells": 4, "extent": 4.5, "sphere": 8, "tolerance": 5e-4, "t_max": 10.0,
@@ -139,10 +139,6 @@ def _write(r: dict, p: dict) -> str:
 
 
 if __name__ == "__main__":
-    from dgkinetic.errors import InputError
-    try:
-        res = main(**parse_parameters(DEFAULTS, __doc__.splitlines()[0]))
-    except InputError as err:
-        sys.exit(f"couette: {err}")
+    res = run_demo(main, DEFAULTS, __doc__)
     print(f"free-molecular stress error {res['stress_ratio'][0] - 1:+.2e}; grid viscosity / Chapman–Enskog "
           f"{res['viscosity_ratio']:.4f}; max number drift {res['number_drift'].max():.1e}")

@@ -27,7 +27,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, parse_parameters  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
 
 DEFAULTS = {"eps": [1.6, 0.8, 0.4, 0.2, 0.1], "cells": 6, "extent": 5.0, "sphere": 8, "beam": 1.0,
             "temperature": 1.0, "t_end": 4.0, "dt": 0.5, "tail_floor": 1e-4, "output": ""}
@@ -118,6 +118,6 @@ def _plot(path, grid, t, eps, distance, anisotropy_distance, landau, boltzmann, 
 
 
 if __name__ == "__main__":
-    r = main(**parse_parameters(DEFAULTS, __doc__.splitlines()[0]))
+    r = run_demo(main, DEFAULTS, __doc__)
     print(f"eps {r['eps']}: distance to Landau {r['distance'].round(6).tolist()}, anisotropy "
           f"{r['anisotropy_distance'].round(6).tolist()}, max invariant drift {r['invariant_drift']:.1e}")

@@ -40,7 +40,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, parse_parameters  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
 
 DEFAULTS = {"knudsen": [10.0, 3.0, 1.0, 0.3], "t_left": 1.0, "t_right": 2.0, "cells": 8, "degree": 1,
             "velocity_cells": 6, "extent": 5.0, "sphere": 8, "tolerance": 2e-3, "t_max": 10.0, "output": ""}
@@ -153,10 +153,6 @@ def _write(r: dict, p: dict) -> str:
 
 
 if __name__ == "__main__":
-    from dgkinetic.errors import InputError
-    try:
-        res = main(**parse_parameters(DEFAULTS, __doc__.splitlines()[0]))
-    except InputError as err:
-        sys.exit(f"kn_sweep: {err}")
+    res = run_demo(main, DEFAULTS, __doc__)
     print(f"free-molecular flux error {res['heat_flux_ratio'][0] - 1:+.2e}; grid conductivity / Chapman–Enskog "
           f"at T0, TL: {res['conductivity_ratio'].round(4).tolist()}; max number drift {res['number_drift'].max():.1e}")

@@ -29,7 +29,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
-from dgkinetic.demo_support import output_dir, parse_parameters  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
 from kn_sweep import initial_moments  # noqa: E402
 
 DEFAULTS = {"knudsen": 0.25, "t_left": 1.0, "t_right": 1.5, "cells": 8, "degree": 1, "velocity_cells": 4,
@@ -109,9 +109,5 @@ def _write(r: dict, p: dict) -> str:
 
 
 if __name__ == "__main__":
-    from dgkinetic.errors import InputError
-    try:
-        res = main(**parse_parameters(DEFAULTS, __doc__.splitlines()[0]))
-    except InputError as err:
-        sys.exit(f"separation: {err}")
+    res = run_demo(main, DEFAULTS, __doc__)
     print(f"max number drift per species {res['number_drift'].max():.1e}; wall heat fluxes {res['heat_flux']}")

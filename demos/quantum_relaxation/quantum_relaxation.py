@@ -23,7 +23,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, parse_parameters  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
 
 DEFAULTS = {"statistics": "fermi", "density": 6.0, "temperature": 0.8, "shift": 0.6, "cells": 8, "degree": 2,
             "extent": 4.5, "t_end": 0.6, "dt": 0.02, "tail_floor": 1e-8, "output": ""}
@@ -98,7 +98,7 @@ def _plot(path, p, grid, axis, t, rows, picks, f_eq, f_mb, H, to_eq):
 
 
 if __name__ == "__main__":
-    r = main(**parse_parameters(DEFAULTS, __doc__.splitlines()[0]))
+    r = run_demo(main, DEFAULTS, __doc__)
     print(f"L1 distance to the quantum equilibrium {r['distance_to_equilibrium'][0]:.3e} -> "
           f"{r['distance_to_equilibrium'][-1]:.3e} (to the Maxwellian {r['distance_to_maxwellian'][-1]:.3e}); "
           f"f in [{r['rows'].min():.3e}, {r['rows'].max():.6f}]; max invariant drift {r['invariant_drift'].max():.2e}")

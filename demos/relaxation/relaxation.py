@@ -14,7 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, parse_parameters  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
 
 DEFAULTS = {"operator": "landau", "species": 2, "t_end": 4.0, "dt": 0.2, "cells": 6, "degree": 2,
             "output": ""}
@@ -79,6 +79,6 @@ def main(**overrides) -> dict:
 
 
 if __name__ == "__main__":
-    r = main(**parse_parameters(DEFAULTS, __doc__.splitlines()[0]))
+    r = run_demo(main, DEFAULTS, __doc__)
     print(f"T_i(t_end) = {r['temperature'][-1].round(5).tolist()}, mixture T = {r['mixture_temperature'][-1]:.6f}, "
           f"max invariant drift {r['invariant_drift'].max():.2e}")

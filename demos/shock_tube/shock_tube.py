@@ -34,7 +34,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, parse_parameters  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
 
 DEFAULTS = {"knudsen": [math.inf, 0.1, 0.01, 0.001], "cells": 64, "degree": 0, "velocity_cells": 6,
             "extent": 4.5, "t_end": 0.2, "cfl": 1.0, "tail_floor": 1e-4, "output": ""}
@@ -307,7 +307,7 @@ def _plot(path, x, t, results, euler, fm_profiles, before_walls):
 
 
 if __name__ == "__main__":
-    r = main(**parse_parameters(DEFAULTS, __doc__.splitlines()[0]))
+    r = run_demo(main, DEFAULTS, __doc__)
     for kn in r["knudsen"]:
         print(f"Kn = {kn:g}: L1 density distance to Euler {r['euler_distance'][kn]:.4f}, "
               f"max drift mass/energy {r['invariant_drift'][kn].max(axis=0)}")

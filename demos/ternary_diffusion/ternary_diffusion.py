@@ -46,7 +46,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, parse_parameters, pyplot, save_figure, write_results  # noqa: E402
+from dgkinetic.demo_support import output_dir, pyplot, run_demo, save_figure, write_results  # noqa: E402
 
 DEFAULTS = {"knudsen": [0.1, 0.05, 0.025], "t_end": 0.5, "samples": 25, "cells": 8, "degree": 1,
             "velocity_cells": 4, "extent": 5.0, "amplitude": 0.8, "cfl": 0.9, "ms_cells": 200,
@@ -289,7 +289,7 @@ def plot(path: str, xs, times, knudsen, runs, ms, ms_uphill) -> None:
 
 
 if __name__ == "__main__":
-    r = main(**parse_parameters(DEFAULTS, __doc__.splitlines()[0]))
+    r = run_demo(main, DEFAULTS, __doc__)
     for label, d in (("continuum", r["Delta_continuum"]), ("T/k_ij measured", r["Delta_friction"]),
                      ("discrete limit (used)", r["Delta"])):
         print(f"Delta {label:>22}: AB {d[0, 1]:.4f}, AC {d[0, 2]:.4f}, BC {d[1, 2]:.4f}")
