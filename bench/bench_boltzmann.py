@@ -194,7 +194,7 @@ def main(argv=None):
         for cells, p in res:
             plans.append(dict(dim=3, cells=cells, degree=p, sphere=rule, extent=4.0, t0=8.0, t_ref=10.0,
                               dt=0.5, rows_block=8, run=cells <= 2))
-        for cells, p in [(2, 2), (3, 2), (2, 3)] + ([(4, 2)] if args.full else []):
+        for cells, p in [(2, 2), (3, 2), (2, 3)] + ([(4, 2), (2, 4)] if args.full else []):
             plans.append(dict(dim=3, cells=cells, degree=p, sphere=rule, extent=4.0, t0=8.0, t_ref=10.0,
                               dt=0.125, rows_block=8, run=True, form="collocation"))
     results = []

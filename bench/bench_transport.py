@@ -5,9 +5,9 @@ Prints
   read the state once, write the result once, 16 bytes per phase-space node) divided by the
   STREAM-triad bandwidth measured in the same run (target ≥ 0.5);
 - the 2-rank speed-up of a transport-dominated run (target ≥ 1.8), both runs made here, with the
-  aggregate STREAM bandwidth of one and of two concurrent processes measured just before: on a
-  shared virtual machine the second core's share of the memory bandwidth varies from run to run
-  (x1.1 to x2 measured), and it bounds the speed-up of a memory-bound run.
+  aggregate STREAM bandwidth of one and of two concurrent processes measured just before, as
+  context: on a shared virtual machine the second core's share of the memory bandwidth varies from
+  minute to minute (x1.2 to x2 measured), and with it the speed-up of this memory-bound run.
 """
 from __future__ import annotations
 
@@ -114,8 +114,8 @@ def main():
     print(f"transport-dominated run (20 RK3 steps, best of {len(s['all'][1])}; {spread} s): 1 rank "
           f"{s['seconds_1']:.3f} s, 2 ranks {s['seconds_2']:.3f} s, speed-up {s['speedup']:.2f} (target >= 1.8)")
     print(f"memory system, measured just before: STREAM triad {mem[1] / 1e9:.1f} GB/s for one process, "
-          f"{mem[2] / 1e9:.1f} GB/s for two at once (x{mem[2] / mem[1]:.2f}): a run limited by memory "
-          "bandwidth cannot speed up by more than that")
+          f"{mem[2] / 1e9:.1f} GB/s for two at once (x{mem[2] / mem[1]:.2f}; a snapshot of what the machine "
+          "gives a second memory-bound process)")
 
 
 if __name__ == "__main__":
