@@ -250,17 +250,18 @@ class Channel:
     def profiles(self) -> dict:
         """Moments at the DG nodes, sorted by x: x, number density per species (N, n), mole
         fractions, mass-averaged velocity u (n, d), temperature, P_xy and q_x of the mixture."""
+        from dgkinetic.moments import mixture_temperature, mixture_velocity, number_density
         mix, X = self.mixture, self.rows
         order = np.argsort(self.phase.node_coordinates[:, 0])
         X = X[order]
-        W, m, v = mix.weights, mix.masses, mix.velocities
-        n = np.stack([Xi @ g.weights for Xi, g in zip(mix.split(X), mix.grids)])
-        rho = (X * m) @ W
-        u = (X * m) @ (W[:, None] * v) / rho[:, None]
-        c = v[None, :, :] - u[:, None, :]                                  # peculiar velocities
+        fs = mix.split(X)
+        n = np.stack([number_density(Xi, g) for Xi, g in zip(fs, mix.grids)])
+        u = mixture_velocity(fs, mix.grids, mix.species)
+        T = mixture_temperature(fs, mix.grids, mix.species)
+        # shear stress and heat flux of the mixture, about its mass-averaged velocity
+        c = mix.velocities[None, :, :] - u[:, None, :]                     # peculiar velocities
         c2 = np.sum(c ** 2, axis=2)
-        mf = X * m * W
-        T = np.sum(mf * c2, axis=1) / (mix.dim * n.sum(axis=0))
+        mf = X * mix.masses * mix.weights
         return {"x": self.phase.node_coordinates[order, 0], "density": n, "mole_fraction": n / n.sum(axis=0),
                 "velocity": u, "temperature": T, "shear_stress": np.sum(mf * c[:, :, 0] * c[:, :, 1], axis=1),
                 "heat_flux": 0.5 * np.sum(mf * c2 * c[:, :, 0], axis=1)}
