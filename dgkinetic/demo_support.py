@@ -12,8 +12,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["parse_parameters", "run_demo", "run_homogeneous", "output_dir", "write_results", "save_figure",
-           "plot_knudsen_sweep", "plot_profiles_by_knudsen"]
+__all__ = ["parse_parameters", "run_demo", "run_homogeneous", "invariant_drift", "output_dir", "write_results",
+           "save_figure", "plot_knudsen_sweep", "plot_profiles_by_knudsen"]
 
 
 def parse_parameters(defaults: dict, description: str, argv=None) -> dict:
@@ -68,6 +68,15 @@ def run_homogeneous(mixture, collisions, initial_rows, t_end, dt, solver_paramet
                            solver_parameters=params, monitors=[record])
     solver.solve(t_end, dt)
     return np.array(times), np.array(rows), solver
+
+
+def invariant_drift(mixture, rows: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """Largest relative change of the collision invariants per state row, against ``reference``
+    (default: the first row), each invariant scaled by Σ W |ψ f_reference|."""
+    rows = np.atleast_2d(rows)
+    ref = rows[0] if reference is None else np.asarray(reference)
+    scale = np.abs(ref) @ (mixture.weights[:, None] * np.abs(mixture.invariants))
+    return np.max(np.abs(mixture.conserved(rows) - mixture.conserved(ref)) / scale, axis=1)
 
 
 def write_results(path: str, data: dict, attrs: dict | None = None) -> None:

@@ -54,7 +54,7 @@ def main(**overrides) -> dict:
     from dgkinetic.collisions.boltzmann import Boltzmann
     from dgkinetic.collisions.kernels import grazing_family
     from dgkinetic.collisions.landau import Landau
-    from dgkinetic.demo_support import run_homogeneous, write_results
+    from dgkinetic.demo_support import invariant_drift, run_homogeneous, write_results
     p = dict(DEFAULTS, **overrides)
     species = Species("a")
     grid = VelocityGrid(2, p["cells"], 2, extent=p["extent"], continuous=True)
@@ -76,8 +76,7 @@ def main(**overrides) -> dict:
         distance.append(float(np.max(np.abs((rows - landau) @ S.T).sum(axis=1)) / n))
         anisotropy_distance.append(float(np.max(np.abs((rows - landau) @ anisotropy)) / abs(f0 @ anisotropy)))
     distance, anisotropy_distance = np.array(distance), np.array(anisotropy_distance)
-    scale = np.abs(f0) @ (mix.weights[:, None] * np.abs(mix.invariants))
-    drift = max(float(np.max(np.abs(mix.conserved(r) - mix.conserved(f0)) / scale)) for r in boltzmann + [landau])
+    drift = max(float(np.max(invariant_drift(mix, r, f0))) for r in boltzmann + [landau])
 
     out = output_dir("grazing", p)
     write_results(os.path.join(out, "grazing.h5"),

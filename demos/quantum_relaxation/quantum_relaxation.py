@@ -38,7 +38,7 @@ def l1_distance(f, g, weights) -> np.ndarray:
 def main(**overrides) -> dict:
     from dgkinetic import Mixture, Species, VelocityGrid, equilibrium
     from dgkinetic.collisions.landau import Landau
-    from dgkinetic.demo_support import run_homogeneous, write_results
+    from dgkinetic.demo_support import invariant_drift, run_homogeneous, write_results
     from dgkinetic.moments import mean_velocity, number_density, temperature
     p = dict(DEFAULTS, **overrides)
     species = Species("q", statistics=p["statistics"])
@@ -55,9 +55,7 @@ def main(**overrides) -> dict:
     f_mb = equilibrium(grid, Species("classical"), n, u, T)
     to_eq, to_mb = l1_distance(rows, f_eq, grid.weights), l1_distance(rows, f_mb, grid.weights)
     H = mix.entropy_density(rows)
-    inv = mix.conserved(rows)
-    scale = np.abs(rows[0]) @ (mix.weights[:, None] * np.abs(mix.invariants))
-    drift = np.max(np.abs(inv - inv[0]) / scale, axis=1)
+    drift = invariant_drift(mix, rows)
 
     axis = np.flatnonzero(np.abs(grid.nodes[:, 1]) < 1e-12)        # the v_x axis (v_y = 0)
     picks = np.unique([int(np.argmin(np.abs(t - s))) for s in SNAPSHOTS] + [len(t) - 1])

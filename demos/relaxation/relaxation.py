@@ -27,7 +27,7 @@ DRIFTS = [0.3, -0.3, 0.0]          # x-velocity in units of each species' therma
 def main(**overrides) -> dict:
     import numpy as np
     from dgkinetic import Mixture, Species, VelocityGrid, equilibrium
-    from dgkinetic.demo_support import pyplot, run_homogeneous, save_figure, write_results
+    from dgkinetic.demo_support import invariant_drift, pyplot, run_homogeneous, save_figure, write_results
     from dgkinetic.moments import mixture_temperature, temperature, mean_velocity
     p = dict(DEFAULTS, **overrides)
     N = int(p["species"])
@@ -53,9 +53,7 @@ def main(**overrides) -> dict:
     u = np.stack([mean_velocity(split[i], grids[i])[:, 0] for i in range(N)], axis=1)
     T_mix = mixture_temperature(split, grids, species)
     H = mix.entropy_density(rows)
-    inv = mix.conserved(rows)
-    scale = np.abs(rows[0]) @ (mix.weights[:, None] * np.abs(mix.invariants))
-    drift = np.max(np.abs(inv - inv[0]) / scale, axis=1)
+    drift = invariant_drift(mix, rows)
     out = output_dir("relaxation", p)
     write_results(os.path.join(out, "relaxation.h5"),
                   {"time": t, "temperature": T, "velocity_x": u, "entropy": H, "mixture_temperature": T_mix,
