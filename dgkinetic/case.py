@@ -36,7 +36,8 @@ SCHEMA = {
     "collisions": {"operator": (str, _REQ), "kernel": (str, "maxwell"), "rate": (float, 1.0),
                    "potential": ((str, float), "maxwell"), "sphere_points": (int, 0),
                    "gamma": (float, 0.0), "coulomb_log": (float, 1.0), "nu": ((float, list), 1.0),
-                   "tail_floor": (float, 1e-6), "form": (str, "weak")},
+                   "tail_floor": (float, 1e-6), "form": (str, "weak"), "modes": (int, 32),
+                   "radial_points": (int, 16)},
     "scaling": {"transport_speed": (float, 1.0)},
 }
 
@@ -266,11 +267,11 @@ def load_case(path: str) -> Case:
             raise InputError(f"[collisions[{i}]] rate must be ≥ 0, got {c['rate']}")
         if not 0 <= c["tail_floor"] < 1e-3:
             raise InputError(f"[collisions[{i}]] tail_floor must be in [0, 1e-3), got {c['tail_floor']}")
-        if c["form"] not in ("weak", "collocation"):
-            raise InputError(f"[collisions[{i}]] form must be \"weak\" (the bracket form) or \"collocation\", "
-                             f"got {c['form']!r}")
-        if c["form"] == "collocation" and c["operator"] != "boltzmann":
-            raise InputError(f"[collisions[{i}]] form = \"collocation\" exists for the boltzmann operator only; "
+        if c["form"] not in ("weak", "collocation", "spectral"):
+            raise InputError(f"[collisions[{i}]] form must be \"weak\" (the bracket form), \"collocation\" or "
+                             f"\"spectral\", got {c['form']!r}")
+        if c["form"] != "weak" and c["operator"] != "boltzmann":
+            raise InputError(f"[collisions[{i}]] form = \"{c['form']}\" exists for the boltzmann operator only; "
                              "remove it or set operator = \"boltzmann\"")
     scaling = _table(data, "scaling", required=False)
     solver = data.get("solver", {})

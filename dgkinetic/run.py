@@ -77,6 +77,12 @@ def build_collisions(case: Case, mixture: Mixture) -> list:
                       "vhs": lambda: kernels.VariableHardSpheres(c["gamma"])}
             if c["kernel"] not in makers:
                 raise InputError(f"[collisions[{i}]] kernel must be one of {sorted(makers)}, got {c['kernel']!r}")
+            if c["form"] == "spectral":
+                from dgkinetic.collisions.spectral import SpectralBoltzmann
+                op = SpectralBoltzmann(mixture, makers[c["kernel"]](), modes=c["modes"],
+                                       radial_points=c["radial_points"], sphere_degree=c["sphere_points"] or 7)
+                out.append((op, c["rate"]))
+                continue
             if c["form"] == "collocation":
                 from dgkinetic.collisions.collocation import CollocationBoltzmann as Boltzmann
             op = Boltzmann(mixture, makers[c["kernel"]](), sphere=c["sphere_points"] or None,

@@ -167,10 +167,14 @@ class KineticSolver:
         user = dict(petsctools.flatten_parameters(solver_parameters or {}))
         opts = PETSc.Options()
         prefix = options_prefix if options_prefix.endswith("_") else options_prefix + "_"
+        explicit_ops = [type(op).__name__ for op, _ in problem.collisions if getattr(op, "explicit_only", False)]
         ts_type = ((opts.getString(prefix + "ts_type") if opts.hasName(prefix + "ts_type") else None)
                    or user.get("ts_type")
-                   or ("arkimex" if problem.collisions else "rk"))
+                   or ("arkimex" if problem.collisions and not explicit_ops else "rk"))
         self.kind = stepping_kind(ts_type)
+        if explicit_ops and self.kind != "explicit":
+            raise InputError(f"{explicit_ops[0]} has no Jacobian and must be stepped explicitly; "
+                             f"ts_type '{ts_type}' treats collisions implicitly (use e.g. ts_type = \"rk\")")
         if self.kind == "explicit" or not problem.collisions:
             params = dict(DEFAULT_PARAMETERS["explicit"])
         else:

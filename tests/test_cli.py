@@ -120,7 +120,15 @@ MALFORMED = [
     ("negative collision rate", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nrate = -1.0\n', "rate"),
     ("tail floor out of range", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\ntail_floor = 0.5\n',
      "tail_floor"),
-    ("unknown collision form", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nform = "spectral"\n', "form"),
+    ("unknown collision form", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nform = "dsmc"\n', "form"),
+    ("spectral stepped implicitly", lambda t: replace(t, 'ts_type = "rk"', 'ts_type = "arkimex"')
+     + '\n[[collisions]]\noperator = "boltzmann"\nform = "spectral"\n', "explicitly"),
+    ("spectral with anisotropic kernel", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\n'
+     'kernel = "hard_spheres"\nform = "spectral"\n', "isotropic"),
+    ("spectral with too few modes", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nform = "spectral"\n'
+     'modes = 4\n', "modes"),
+    ("spectral landau", lambda t: replace(t, "extent = 5.0", "extent = 5.0\ncontinuous = true")
+     + '\n[[collisions]]\noperator = "landau"\nform = "spectral"\n', "spectral"),
     ("collocation landau", lambda t: replace(t, "extent = 5.0", "extent = 5.0\ncontinuous = true")
      + '\n[[collisions]]\noperator = "landau"\nform = "collocation"\n', "collocation"),
     ("landau needs continuous grid", lambda t: t + '\n[[collisions]]\noperator = "landau"\n', "continuous"),
@@ -218,6 +226,20 @@ def test_kill_and_restart_matches_uninterrupted_run(tmp_path):
         for k in a.keys():
             x, y = np.asarray(a[k]), np.asarray(b[k])
             assert np.allclose(x, y, rtol=1e-13, atol=1e-13 * np.max(np.abs(x))), k
+
+
+def test_spectral_boltzmann_case(tmp_path):
+    """form = "spectral" runs through the case file with the default explicit stepper (no ts_type
+    given: the solver picks "rk" since the operator has no Jacobian) and conserves each species'
+    number and the energy of a two-species mixture with unequal masses in a specular box to round-off."""
+    text = replace(base_case(tmp_path), 'kind = "diffuse"\ntemperature = 1.2', 'kind = "specular"')
+    text = replace(text, 'ts_type = "rk"\n', "")
+    text += '\n[[collisions]]\noperator = "boltzmann"\nform = "spectral"\nmodes = 16\nradial_points = 8\n'
+    r = run_cli("run", write_case(tmp_path, text.replace("t_end = 0.2", "t_end = 0.1")))
+    assert r.returncode == 0, r.stderr[-2000:]
+    with h5py.File(tmp_path / "out" / "diagnostics.h5") as h:
+        for k in ("number_a", "number_b", "energy"):
+            assert np.max(np.abs(np.asarray(h[f"drift_{k}"]))) < 1e-12, k
 
 
 def test_collocation_boltzmann_case(tmp_path):
