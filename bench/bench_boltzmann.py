@@ -18,6 +18,11 @@ for both forms of the operator, measured side by side:
 - ``collocation``: :class:`~dgkinetic.collisions.collocation.CollocationBoltzmann`, nodal
   collocation of gain − loss over the same collisions with conservation restored (no bracket),
   stepped explicitly (SSP-RK3, positive for Δt ν ≤ 1). Its nodal values converge at high order.
+- ``spectral``: :class:`~dgkinetic.collisions.spectral.SpectralBoltzmann`, the fast spectral
+  variant (O(M_ρ M_σ N^d log N) per evaluation, isotropic scattering only), conservation restored,
+  stepped explicitly like the collocation form. Its "store" column gives the number of modes N per
+  direction, and it has no collision list (ns/coll "-"). The /GEMV, /GEMM yardsticks are skipped
+  ("nan") above 6000 nodes, where the dense matrix would take GBs.
 
 Run:  python bench/bench_boltzmann.py [--full] [--dim 2|3]
 Timings depend on the machine and its load; set OPENBLAS_NUM_THREADS=1 on a shared machine (the
@@ -44,6 +49,7 @@ from dgkinetic.bkw import bkw_distribution, bkw_time_derivative
 from dgkinetic.collisions.boltzmann import Boltzmann
 from dgkinetic.collisions.collocation import CollocationBoltzmann
 from dgkinetic.collisions.kernels import MaxwellMolecules
+from dgkinetic.collisions.spectral import SpectralBoltzmann
 from dgkinetic.collisions.sphere import sphere_quadrature
 
 GAMMA = 1.0 - 1.0 / math.sqrt(2.0)
@@ -104,14 +110,22 @@ def ssprk3_run(op, X, t0, t1, dt):
     return X, 0
 
 
-FORMS = {"weak": Boltzmann, "collocation": CollocationBoltzmann}
+def make_operator(form, mix, sphere):
+    if form == "spectral":                   # sphere: degree of the σ rule; modes set by the grid
+        return SpectralBoltzmann(mix, MaxwellMolecules(), radial_points=12, sphere_degree=sphere)
+    cls = Boltzmann if form == "weak" else CollocationBoltzmann
+    return cls(mix, MaxwellMolecules(), sphere, cache=False, memory_limit=6 * 2 ** 30)
+
+
+#: above this many nodes the dense (n_v × n_v) yardstick matrix is not built (GBs)
+DENSE_LIMIT = 6000
 
 
 def case(dim, cells, degree, sphere, extent, t0, t_ref, dt, rows_block, run, form="weak"):
     grid = VelocityGrid(dim, cells, degree, extent=extent)
     mix = Mixture([Species("a")], [grid])
     t = time.perf_counter()
-    op = FORMS[form](mix, MaxwellMolecules(), sphere, cache=False, memory_limit=6 * 2 ** 30)
+    op = make_operator(form, mix, sphere)
     t_pre = time.perf_counter() - t
     f0 = bkw_distribution(grid.nodes, t0, dim)[None]
     n_v = grid.size
@@ -119,15 +133,20 @@ def case(dim, cells, degree, sphere, extent, t0, t_ref, dt, rows_block, run, for
     noise = np.random.default_rng(0).random((rows_block, n_v))
     block = np.repeat(f0, rows_block, axis=0) * (1 + 0.01 * noise)
     t_evalR = best_of(lambda: op.weak_form(block), repeat=2)
-    dense = np.random.default_rng(1).random((n_v, n_v))
-    t_gemm1 = best_of(lambda: f0 @ dense, repeat=5)
-    t_gemmR = best_of(lambda: block @ dense, repeat=5)
+    ratio1 = ratioR = float("nan")
+    if n_v <= DENSE_LIMIT:
+        dense = np.random.default_rng(1).random((n_v, n_v))
+        ratio1 = t_eval1 / best_of(lambda: f0 @ dense, repeat=5)
+        ratioR = t_evalR / best_of(lambda: block @ dense, repeat=5)
     exact = bkw_time_derivative(grid.nodes, t0, dim)
     consistency = np.abs(op.rhs(f0)[0] - exact).max() / np.abs(exact).max()
-    out = dict(form=form, dim=dim, cells=cells, degree=degree, n_v=n_v, sphere=op.sphere.size,
-               collisions=op.n_collisions, bytes=op.nbytes, storage=op.storage, t_pre=t_pre,
-               t_eval1=t_eval1, t_evalR=t_evalR, R=rows_block, ratio1=t_eval1 / t_gemm1,
-               ratioR=t_evalR / t_gemmR, consistency=consistency)
+    spectral = form == "spectral"
+    out = dict(form=form, dim=dim, cells=cells, degree=degree, n_v=n_v,
+               sphere=len(op.omega) if spectral else op.sphere.size,
+               collisions=0 if spectral else op.n_collisions, bytes=op.nbytes,
+               storage=f"N={op.periodic.N}" if spectral else op.storage, t_pre=t_pre,
+               t_eval1=t_eval1, t_evalR=t_evalR, R=rows_block, ratio1=ratio1, ratioR=ratioR,
+               consistency=consistency)
     if run:
         t = time.perf_counter()
         try:
@@ -170,6 +189,11 @@ def space_run_1d3v(cells: int = 8, vcells: int = 3, steps: int = 5) -> dict:
             "setup_s": setup, "step_s": per_step}
 
 
+def per_collision(r) -> str:
+    """ns per discrete collision ('-' for the spectral form, which has no collision list)."""
+    return f"{1e9 * r['t_eval1'] / r['collisions']:.1f}" if r["collisions"] else "-"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dim", type=int, choices=(2, 3), default=None, help="only this dimension")
@@ -186,6 +210,9 @@ def main(argv=None):
         for cells, p in res:
             plans.append(dict(dim=2, cells=cells, degree=p, sphere=8, extent=5.0, t0=2.0, t_ref=4.0,
                               dt=0.125, rows_block=64, run=True, form="collocation"))
+        for cells in [4, 6, 8] + ([12] if args.full else []):
+            plans.append(dict(dim=2, cells=cells, degree=3, sphere=8, extent=5.0, t0=2.0, t_ref=4.0,
+                              dt=0.125, rows_block=64, run=True, form="spectral"))
     if args.dim in (None, 3):
         # t₀ = 8 (f_BKW ≥ 0 for t ≥ 5.5), t_ref = 10; 2 × 4 directions integrate the
         # quadratic σ-dependence of f'f*' for BKW exactly
@@ -197,6 +224,10 @@ def main(argv=None):
         for cells, p in [(2, 2), (3, 2), (2, 3)] + ([(4, 2), (2, 4)] if args.full else []):
             plans.append(dict(dim=3, cells=cells, degree=p, sphere=rule, extent=4.0, t0=8.0, t_ref=10.0,
                               dt=0.125, rows_block=8, run=True, form="collocation"))
+        # the spectral form's box is wider (its cost does not grow with the box); Lebedev degree 5
+        for cells in [3, 4, 6] + ([8] if args.full else []):
+            plans.append(dict(dim=3, cells=cells, degree=3, sphere=5, extent=4.5, t0=8.0, t_ref=10.0,
+                              dt=0.125, rows_block=8, run=True, form="spectral"))
     results = []
     if args.dim in (None, 3):
         r = space_run_1d3v()
@@ -218,7 +249,7 @@ def main(argv=None):
         print(f"{r['form']:>11} {r['dim']:>1} {r['cells']:>5} {r['degree']:>1} {r['n_v']:>6} {r['sphere']:>3} "
               f"{r['collisions']:>11} {r['bytes'] / 1e6:7.1f} {r['storage']:>7} {r['t_pre']:7.2f} "
               f"{r['t_eval1']:8.4f} {1e6 * r['t_eval1'] / r['n_v']:8.2f} "
-              f"{1e9 * r['t_eval1'] / max(r['collisions'], 1):7.1f} {r['ratio1']:7.0f} {r['t_evalR']:8.3f} "
+              f"{per_collision(r):>7} {r['ratio1']:7.0f} {r['t_evalR']:8.3f} "
               f"{r['ratioR']:7.0f} {r['consistency']:8.2e} {run}", flush=True)
     print("\nrows per block R = 64 (2V), 8 (3V); /GEMV, /GEMM: evaluation time over one dense "
           "(R × n_v)(n_v × n_v) product of the same rows, measured in this run.")

@@ -79,7 +79,7 @@ def build_collisions(case: Case, mixture: Mixture) -> list:
                 raise InputError(f"[collisions[{i}]] kernel must be one of {sorted(makers)}, got {c['kernel']!r}")
             if c["form"] == "spectral":
                 from dgkinetic.collisions.spectral import SpectralBoltzmann
-                op = SpectralBoltzmann(mixture, makers[c["kernel"]](), modes=c["modes"],
+                op = SpectralBoltzmann(mixture, makers[c["kernel"]](), modes=c["modes"] or None,
                                        radial_points=c["radial_points"], sphere_degree=c["sphere_points"] or 7)
                 out.append((op, c["rate"]))
                 continue

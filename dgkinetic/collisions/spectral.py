@@ -279,6 +279,13 @@ class SpectralBoltzmann(CollisionOperator):
                 row.append(area * (wf @ S_fine).reshape(P.kabs.shape) * P.keep)
             self.loss_multiplier.append(row)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of everything precomputed (transfer matrices, loss multipliers, wave numbers)."""
+        arrays = [m for mats in self.to_fourier + self.to_nodes for m in mats]
+        arrays += [m for row in self.loss_multiplier for m in row] + [self.periodic.kabs, self.radial]
+        return int(sum(a.nbytes for a in arrays))
+
     # ------------------------------------------------------------------ transfers
     def _fourier(self, X2: np.ndarray) -> list[np.ndarray]:
         """rfft-layout coefficients of every species' f: list of (rows, N, …, N//2+1) complex."""
