@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from dgkinetic.errors import InputError
 from dgkinetic.mixture import Mixture
 
-__all__ = ["CollisionOperator"]
+__all__ = ["CollisionOperator", "WithoutBracket"]
 
 
 class CollisionOperator:
@@ -48,3 +49,24 @@ class CollisionOperator:
         """D(F) = M_h(F)[η_h, η_h] ≥ 0 per row: the collisional entropy production rate."""
         eta = self.mixture.entropy_variable(X)
         return self.dissipative_bracket(X, eta, eta)
+
+
+class WithoutBracket:
+    """Mixin for the non-structural variants, whose nodal :meth:`rhs` is the operator itself
+    (collocation, spectral): no dissipative bracket, and the entropy production is −Σ W η rhs,
+    whose sign is guaranteed only up to the discretisation error."""
+
+    def weak_form(self, X: np.ndarray) -> np.ndarray:
+        return self.rhs(X) * self.mixture.weights
+
+    def dissipative_bracket(self, *args, **kwargs):
+        raise InputError(f"{type(self).__name__} has no dissipative bracket (it is not a GENERIC form); "
+                         "use Boltzmann for entropy budgets and brackets")
+
+    def bracket_matrix(self, *args, **kwargs):
+        self.dissipative_bracket()
+
+    def dissipation(self, X: np.ndarray) -> np.ndarray:
+        """The entropy production −Σ W η rhs of the rates (not a bracket)."""
+        eta = self.mixture.entropy_variable(np.atleast_2d(X))
+        return -np.sum(self.mixture.weights * eta * np.atleast_2d(self.rhs(X)), axis=-1)

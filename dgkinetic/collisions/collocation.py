@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from dgkinetic.collisions.base import WithoutBracket
 from dgkinetic.collisions.boltzmann import Boltzmann, _Chunk
-from dgkinetic.errors import InputError
 
 __all__ = ["CollocationBoltzmann", "restore_conservation"]
 
@@ -52,7 +52,7 @@ def restore_conservation(mixture, X: np.ndarray, R: np.ndarray):
     return R - X * q, q
 
 
-class CollocationBoltzmann(Boltzmann):
+class CollocationBoltzmann(WithoutBracket, Boltzmann):
     """Nodal collocation of the Boltzmann gain − loss with conservation restored (module docstring).
 
     Takes the same parameters as :class:`~dgkinetic.collisions.boltzmann.Boltzmann` and shares its
@@ -78,9 +78,6 @@ class CollocationBoltzmann(Boltzmann):
         r = self._collocated(X2) / self.mixture.weights
         return restore_conservation(self.mixture, X2, r)[0].reshape(np.shape(X))
 
-    def weak_form(self, X: np.ndarray) -> np.ndarray:
-        return self.rhs(X) * self.mixture.weights
-
     def jacobian(self, X: np.ndarray) -> np.ndarray:
         """Exact d rhs/dX: with r the collocated rates and P r = r − f ⊙ q, differentiating the
         projection's normal equations gives d(P r) = P (dr − q ⊙ df), P at the current state."""
@@ -95,16 +92,3 @@ class CollocationBoltzmann(Boltzmann):
         lam = np.linalg.solve(_gram(self.mixture, X2), np.einsum("ka,rkm->ram", Psi * W[:, None], Jr))
         J = Jr - X2[:, :, None] * np.einsum("ka,ram->rkm", Psi, lam)
         return J if np.ndim(X) > 1 else J[0]
-
-    def dissipative_bracket(self, *args, **kwargs):
-        raise InputError("CollocationBoltzmann has no dissipative bracket (it is not a GENERIC form); "
-                         "use Boltzmann for entropy budgets and brackets")
-
-    def bracket_matrix(self, *args, **kwargs):
-        self.dissipative_bracket()
-
-    def dissipation(self, X: np.ndarray) -> np.ndarray:
-        """The entropy production −Σ W η rhs of the collocated rates (not a bracket: its sign is
-        guaranteed only up to the discretisation error)."""
-        eta = self.mixture.entropy_variable(np.atleast_2d(X))
-        return -np.sum(self.mixture.weights * eta * np.atleast_2d(self.rhs(X)), axis=-1)
