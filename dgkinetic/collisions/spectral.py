@@ -21,8 +21,8 @@ Maxwell molecules, 3D hard spheres and VHS with α = 1; other kernels raise :cla
 
 The state stays on the species' velocity grids (nodal values); every evaluation
 
-1. evaluates each species' piecewise polynomial at the periodic grid points (separable 1D
-   matrices, zero outside the velocity box),
+1. takes the exact Fourier coefficients of each species' piecewise polynomial, integrated cell by
+   cell (separable 1D matrices; zero outside the velocity box),
 2. computes gain and collision frequency spectrally on the periodic grid,
 3. interpolates them trigonometrically back to the nodes (separable 1D matrices), where
    Q_i(v_k) = G_i(v_k) − ν_i(v_k) f_i(v_k),
@@ -40,8 +40,8 @@ steps keep f ≥ 0 in the far tails, below the spectral error floor.
 What it does not have: a dissipative bracket or Jacobian (explicit stepping only), quantum
 statistics, anisotropic scattering. Its error has an absolute floor spread over the whole box, so
 moments weighted towards the tails (the BKW fourth moment's rate) are less accurate than nodal
-values near the peak. Species share one
-periodic grid, so very different thermal speeds (electrons and ions) need the other forms.
+values near the peak. Species share one periodic grid, so very different thermal speeds
+(electrons and ions) need the other forms.
 """
 from __future__ import annotations
 
@@ -51,9 +51,10 @@ import numpy as np
 import scipy.fft
 from scipy.special import j0
 
-from dgkinetic.collisions.base import CollisionOperator
+from dgkinetic.collisions.base import CollisionOperator, WithoutBracket
 from dgkinetic.collisions.collocation import restore_conservation
 from dgkinetic.collisions.kernels import CollisionKernel
+from dgkinetic.collisions.sphere import sphere_quadrature
 from dgkinetic.errors import InputError
 from dgkinetic.mixture import Mixture
 from dgkinetic.velocity import gauss_legendre, lagrange_basis
@@ -70,17 +71,16 @@ def _angular_transform(dim: int, x: np.ndarray) -> np.ndarray:
 
 
 def _sigma_rule(dim: int, degree: int):
-    """Antipodally symmetric rule on S^{d−1}: (points (M, d), weights summing to |S^{d−1}|)."""
+    """Antipodally symmetric rule on S^{d−1}: (points (M, d), weights summing to |S^{d−1}|) —
+    2·degree equispaced angles (2D) or the Lebedev rule of the smallest degree ≥ ``degree`` (3D)."""
     if dim == 2:
-        n = 2 * max(int(degree), 2)
-        phi = 2.0 * math.pi * (np.arange(n) + 0.5) / n
-        return np.stack([np.cos(phi), np.sin(phi)], axis=1), np.full(n, 2.0 * math.pi / n)
-    from scipy.integrate import lebedev_rule
-    deg = next((d for d in _LEBEDEV if d >= degree), None)
-    if deg is None:
-        raise InputError(f"spectral Boltzmann: sphere degree must be ≤ {_LEBEDEV[-1]}, got {degree}")
-    x, w = lebedev_rule(deg)
-    return np.ascontiguousarray(x.T), np.asarray(w)
+        rule = sphere_quadrature(2, 2 * max(int(degree), 2), kind="equispaced")
+    else:
+        deg = next((d for d in _LEBEDEV if d >= degree), None)
+        if deg is None:
+            raise InputError(f"spectral Boltzmann: sphere degree must be ≤ {_LEBEDEV[-1]}, got {degree}")
+        rule = sphere_quadrature(3, deg, kind="lebedev")
+    return rule.points, rule.weights
 
 
 def _antipodes(points: np.ndarray) -> np.ndarray:
@@ -101,11 +101,10 @@ class _PeriodicGrid:
         self.h = 2.0 * self.L / self.N
         self.x = [self.centre[a] - self.L + self.h * np.arange(self.N) for a in range(dim)]
         n = np.fft.fftfreq(self.N, 1.0 / self.N)
-        n[self.N // 2] = 0.0 if self.N % 2 == 0 else n[self.N // 2]     # Nyquist: dropped below
-        self.k_full = math.pi / self.L * n                                  # (N,) for the full axes
-        self.k_half = self.k_full[: self.N // 2 + 1].copy()                 # rfft last axis
         if self.N % 2 == 0:
-            self.k_half[-1] = 0.0
+            n[self.N // 2] = 0.0                                            # Nyquist: dropped below
+        self.k_full = math.pi / self.L * n                                  # (N,) for the full axes
+        self.k_half = self.k_full[: self.N // 2 + 1]                        # rfft last axis
         ks = [self.k_full] * (dim - 1) + [self.k_half]
         grids = np.meshgrid(*ks, indexing="ij")
         self.kabs = np.sqrt(sum(g * g for g in grids))
@@ -167,11 +166,8 @@ class _PeriodicGrid:
             if self.N % 2 == 0:
                 T[:, self.N // 2] = 0.0
             if a == self.dim - 1:                # Re Σ over the full axis = Re Σ over the half, ×2 off 0
-                half = T[:, : self.N // 2 + 1].copy()
-                half[:, 1:] *= 2.0
-                if self.N % 2 == 0:
-                    half[:, -1] = 0.0
-                T = half
+                T = T[:, : self.N // 2 + 1].copy()
+                T[:, 1:] *= 2.0                  # (the Nyquist column of an even N is 0 already)
             mats.append(T)
         return mats
 
@@ -183,7 +179,7 @@ def _tensor_apply(mats: list[np.ndarray], X: np.ndarray) -> np.ndarray:
     return X
 
 
-class SpectralBoltzmann(CollisionOperator):
+class SpectralBoltzmann(WithoutBracket, CollisionOperator):
     """Fast spectral Boltzmann operator, isotropic scattering, classical species (module docstring).
 
     Parameters
@@ -274,21 +270,27 @@ class SpectralBoltzmann(CollisionOperator):
         w_fine = 0.5 * self.cutoff * w_fine * rho_fine ** (dim - 1)
         S_fine = _angular_transform(dim, rho_fine[:, None] * P.kabs.ravel()[None, :])
         area = 2.0 * math.pi if dim == 2 else 4.0 * math.pi
+        # gain multipliers per pair and radial node: C b w_ρ ρ^{d−1} Φ(ρ) S(μ_j ρ |k|)
         self.radial = np.zeros((len(mixture), len(mixture), len(self.rho)))
-        self.loss_multiplier = []
+        self.loss_multiplier, self.gain_multiplier = [], []
         for i, si in enumerate(mixture.species):
-            row = []
+            loss, gain = [], []
             for j, sj in enumerate(mixture.species):
                 self.radial[i, j] = self.b0[i, j] * wrho * np.asarray(kernel.phi(self.rho, si, sj, dim), float)
                 wf = self.b0[i, j] * w_fine * np.asarray(kernel.phi(rho_fine, si, sj, dim), float)
-                row.append(area * (wf @ S_fine).reshape(P.kabs.shape) * P.keep)
-            self.loss_multiplier.append(row)
+                loss.append(area * (wf @ S_fine).reshape(P.kabs.shape) * P.keep)
+                mu_j = self.masses[j] / (self.masses[i] + self.masses[j])
+                S = _angular_transform(dim, mu_j * self.rho[:, None] * P.kabs.ravel()[None, :])
+                gain.append((self.radial[i, j][:, None] * S).reshape((-1,) + P.kabs.shape))
+            self.loss_multiplier.append(loss)
+            self.gain_multiplier.append(gain)
 
     @property
     def nbytes(self) -> int:
         """Bytes of everything precomputed (transfer matrices, loss multipliers, wave numbers)."""
         arrays = [m for mats in self.to_fourier + self.to_nodes for m in mats]
-        arrays += [m for row in self.loss_multiplier for m in row] + [self.periodic.kabs, self.radial]
+        arrays += [m for row in self.loss_multiplier + self.gain_multiplier for m in row]
+        arrays += [self.periodic.kabs, self.radial]
         return int(sum(a.nbytes for a in arrays))
 
     # ------------------------------------------------------------------ transfers
@@ -325,21 +327,19 @@ class SpectralBoltzmann(CollisionOperator):
         mix, P = self.mixture, self.periodic
         Fhat = self._fourier(X2)
         m = self.masses
-        for i, si in enumerate(mix.species):
+        for i in range(len(mix)):
             Ghat = np.zeros_like(Fhat[i])
             Nhat = np.zeros_like(Fhat[i])
             for j in range(len(mix)):
                 mu_i, mu_j = m[i] / (m[i] + m[j]), m[j] / (m[i] + m[j])
                 Nhat += self.loss_multiplier[i][j] * Fhat[j]
                 for q, rho in enumerate(self.rho):
-                    wq = self.radial[i, j, q]
-                    if wq == 0.0:
+                    if self.radial[i, j, q] == 0.0:
                         continue
                     A = self._shifted(Fhat[i], mu_j * rho * self.sigma)
                     B = A[self.antipode] if i == j else self._shifted(Fhat[j], -mu_i * rho * self.sigma)
                     Pw = np.tensordot(self.omega, A * B, axes=1)                  # (rows, N, …, N)
-                    mult = wq * _angular_transform(mix.dim, mu_j * rho * P.kabs)
-                    Ghat += mult * scipy.fft.rfftn(Pw, axes=P.axes, workers=self.workers)
+                    Ghat += self.gain_multiplier[i][j][q] * scipy.fft.rfftn(Pw, axes=P.axes, workers=self.workers)
             sl = mix.slices()[i]
             gain[:, sl] = self._at_nodes(i, Ghat)
             freq[:, sl] = self._at_nodes(i, Nhat)
@@ -355,21 +355,6 @@ class SpectralBoltzmann(CollisionOperator):
         rates = np.maximum(G, 0.0) - np.maximum(nu, 0.0) * X2
         return restore_conservation(self.mixture, X2, rates)[0].reshape(np.shape(X))
 
-    def weak_form(self, X: np.ndarray) -> np.ndarray:
-        return self.rhs(X) * self.mixture.weights
-
     def jacobian(self, X: np.ndarray) -> np.ndarray:
         raise InputError("SpectralBoltzmann has no Jacobian: step it explicitly (or use form \"weak\" or "
                          "\"collocation\" for implicit stepping)")
-
-    def dissipative_bracket(self, *args, **kwargs):
-        raise InputError("SpectralBoltzmann has no dissipative bracket (it is not a GENERIC form); "
-                         "use Boltzmann for entropy budgets and brackets")
-
-    def bracket_matrix(self, *args, **kwargs):
-        self.dissipative_bracket()
-
-    def dissipation(self, X: np.ndarray) -> np.ndarray:
-        """The entropy production −Σ W η rhs (not a bracket: its sign holds up to the spectral error)."""
-        eta = self.mixture.entropy_variable(np.atleast_2d(X))
-        return -np.sum(self.mixture.weights * eta * np.atleast_2d(self.rhs(X)), axis=-1)
