@@ -22,26 +22,55 @@ Maxwell molecules, 3D hard spheres and VHS with α = 1; other kernels raise :cla
 The state stays on the species' velocity grids (nodal values); every evaluation
 
 1. takes the exact Fourier coefficients of each species' piecewise polynomial, integrated cell by
-   cell (separable 1D matrices; zero outside the velocity box),
-2. computes gain and collision frequency spectrally on the periodic grid,
-3. interpolates them trigonometrically back to the nodes (separable 1D matrices), where
-   Q_i(v_k) = G_i(v_k) − ν_i(v_k) f_i(v_k),
-4. restores conservation with the same f-weighted projection as
-   :class:`~dgkinetic.collisions.collocation.CollocationBoltzmann`.
+   cell (separable 1D matrices; zero outside the velocity box), kept only in the species' band
+   |k_a| ≤ k_i (below),
+2. computes, pair by pair, gain and collision frequency spectrally on the periodic grid,
+3. interpolates them trigonometrically back to the nodes (separable 1D matrices; the gain of
+   species i in its band k_i, the loss ν_ij with all modes), where Q_ij(v_k) = G_ij − ν_ij f_i,
+4. restores the invariants of every pair with the f-weighted projection of
+   :class:`~dgkinetic.collisions.collocation.CollocationBoltzmann` (below).
 
-The periodic box must hold the velocity boxes with room for the images of the convolutions: its
-half-width defaults to ``(extent + R + extent)/2`` with R = 2·extent (in each grid's units), so that
-no periodic image reaches a node. N (``modes``) sets the accuracy: the error falls spectrally once
-N resolves the thermal width (tests/test_spectral.py, bench/bench_boltzmann.py).
+Bands, boxes and modes. The periodic box must hold the velocity boxes with room for the images of
+the convolutions: its half-width defaults to L = (w + R + w)/2 = 2w with w the largest velocity-box
+half-width and R = 2w. Each pair keeps relative speeds up to its own R_ij = w_i + w_j (its ρ rule
+lives on [0, R_ij]). Species i's band is k_i = max(2(p+1)/h_i, κ/s_i): what its grid resolves (cell
+width h_i, degree p) but never less than κ = 3.8 thermal wave numbers (s_i = ``grid.scale``, its
+thermal speed; the Maxwellian's spectrum is e^{−κ²/2} ≈ 7e-4 of its peak there). The default N is
+the smallest even N with π N/(2L) ≥ max_i k_i: it follows the box (L) and the narrowest species.
 
-The positive parts of gain and frequency are used (:meth:`SpectralBoltzmann.rhs`), so explicit
-steps keep f ≥ 0 in the far tails, below the spectral error floor.
+Why the bands (measured; issue 12). The coefficients of a piecewise polynomial beyond what its
+grid resolves are the Fourier tails of its jumps at the cell faces (≈ 1/k). Fed to the σ and ρ
+quadratures, which integrate e^{i k·s} only for |k||s| below their degree, they come back as noise
+that grows with N. One species suffers it mildly (its shifts are ≤ R/2); in a mixture the shared
+grid's N is set by the narrowest species and the wide (light) species is shifted by m_j/(m_i+m_j) ρ
+≈ ρ in the cross pairs, so its jump tails dominated: masses 1 and 16 (thermal speeds 4:1), 2V, 8
+Q3 cells, extent 6: the energy exchange error was 6.8e-2 at the default N = 164 and did not fall
+with N. Cutting each species' coefficients, and its gain, at its own band removes that noise. The
+loss ν_ij is a ball (radius R_ij) convolved with f_j: it has f_j's band, and cutting it at species
+i's band rings (the ball's edge; 7e-3 error in ν of the light species from the heavy one), so it is
+interpolated with all modes.
+
+Conservation. The invariants are restored pair by pair: a self pair keeps its species' number,
+momentum and energy, a cross pair the two numbers and the pair's momentum and energy. (One
+projection over the whole mixture moved the self-collision defects of one species into the
+exchange with the others.) The positive parts of gain and frequency (:meth:`SpectralBoltzmann.rhs`)
+keep explicit steps positive in the far tails; what they add is removed from the species' own
+invariants first, as otherwise it enters the exchange through the projection (it dominated the
+mixture's energy exchange error, 4e-3 of it). With all this the two-species exchange rates of the
+case above converge with N to the Maxwell-molecule closed form (energy 1.0, 2.9e-2, 3.7e-4, 2.5e-4,
+2.0e-4 at N = 64, 96, 128, 164, 256; momentum down to 5e-6; tests/test_spectral.py).
+
+Memory. :meth:`SpectralBoltzmann.evaluation_bytes` estimates one evaluation (tables, coefficients,
+the shifted copies of f per σ node); the rows (space nodes) and the σ nodes go in chunks that fit
+``memory_limit``, and a set-up that does not fit with one row and one antipodal pair of σ nodes is
+refused with one line naming the figure. The loss multiplier is tabulated on the distinct |k| (≤ d
+N²/4 values), not on the grid: a 3V mixture at N = 112 needs ≈ 1.8 GiB per row instead of 18 GB.
 
 What it does not have: a dissipative bracket or Jacobian (explicit stepping only), quantum
 statistics, anisotropic scattering. Its error has an absolute floor spread over the whole box, so
 moments weighted towards the tails (the BKW fourth moment's rate) are less accurate than nodal
-values near the peak. Species share one periodic grid, so very different thermal speeds
-(electrons and ions) need the other forms.
+values near the peak. Species share one periodic grid, so N grows with the ratio of the widest
+box to the narrowest thermal speed (the cost as N^d log N): electrons and ions need the other forms.
 """
 from __future__ import annotations
 
@@ -105,11 +134,16 @@ class _PeriodicGrid:
             n[self.N // 2] = 0.0                                            # Nyquist: dropped below
         self.k_full = math.pi / self.L * n                                  # (N,) for the full axes
         self.k_half = self.k_full[: self.N // 2 + 1]                        # rfft last axis
-        ks = [self.k_full] * (dim - 1) + [self.k_half]
-        grids = np.meshgrid(*ks, indexing="ij")
-        self.kabs = np.sqrt(sum(g * g for g in grids))
+        self.k_max = math.pi / self.L * ((self.N - 1) // 2)                 # largest kept |k_a|
+        ns = [n.astype(np.int64)] * (dim - 1) + [n[: self.N // 2 + 1].astype(np.int64)]
+        grids = np.meshgrid(*ns, indexing="ij")
+        nsq = sum(g * g for g in grids)                                     # |k|² L²/π², integer
+        # |k| takes few distinct values (≤ d N²/4): radial tables are built on those and gathered
+        self.nsq_unique, self.nsq_index = np.unique(nsq.ravel(), return_inverse=True)
+        self.k_unique = math.pi / self.L * np.sqrt(self.nsq_unique.astype(float))
+        self.half_shape = nsq.shape
         # modes kept: the Nyquist planes of an even N carry no consistent real phase shift
-        keep = np.ones(self.kabs.shape, dtype=bool)
+        keep = np.ones(self.half_shape, dtype=bool)
         if self.N % 2 == 0:
             for a in range(dim):
                 sl = [slice(None)] * dim
@@ -118,6 +152,17 @@ class _PeriodicGrid:
         self.keep = keep
         self.shape = (self.N,) * dim
         self.axes = tuple(range(-dim, 0))
+
+    @property
+    def n_half(self) -> int:
+        """Number of rfft coefficients N^{d−1} (N/2 + 1)."""
+        return int(np.prod(self.half_shape))
+
+    def gather(self, table: np.ndarray) -> np.ndarray:
+        """A function of |k| tabulated on ``k_unique`` (last axis) onto the rfft layout, Nyquist
+        planes zeroed: (..., N, …, N//2+1)."""
+        out = table[..., self.nsq_index].reshape(table.shape[:-1] + self.half_shape)
+        return out * self.keep
 
     def phase(self, shifts: np.ndarray) -> np.ndarray:
         """e^{i k·s} on the rfft layout for shifts s of shape (M, d): (M, N, ..., N//2+1)."""
@@ -131,14 +176,15 @@ class _PeriodicGrid:
             out = e if out is None else out * e
         return out * self.keep
 
-    def from_nodes(self, grid) -> list[np.ndarray]:
+    def from_nodes(self, grid, k_cut: float) -> list[np.ndarray]:
         """Per axis, the (modes, n_a) matrix giving the Fourier coefficients of the grid's piecewise
         polynomial, ∫ f e^{−ik(x − x₀)} dx / h (the rfft convention of the periodic grid: the L²
-        projection onto the modes), integrated exactly cell by cell. The last axis keeps the rfft
+        projection onto the modes), integrated exactly cell by cell, and kept only for |k_a| ≤
+        ``k_cut`` (the species' own band, see the module docstring). The last axis keeps the rfft
         half. (Sampling the piecewise polynomial at the periodic points instead is only second-order
         accurate, as it has jumps at the cell faces; a quadrature on the nodes alone aliases the
         high modes.)"""
-        kmax = math.pi / self.h
+        kmax = min(math.pi / self.h, k_cut)
         n = grid.degree + 1
         q = n + int(math.ceil(kmax * grid.cell_width)) + 8
         rq, wq = gauss_legendre(q)
@@ -146,6 +192,7 @@ class _PeriodicGrid:
         mats = []
         for a in range(self.dim):
             k = self.k_half if a == self.dim - 1 else self.k_full
+            band = (np.abs(k) <= k_cut * (1.0 + 1e-12)).astype(float)
             l2g = grid._local_to_global_1d(a)                                    # (cells, p+1)
             lo = grid.lower[a] + grid.cell_width * np.arange(l2g.shape[0])
             xq = lo[:, None] + 0.5 * grid.cell_width * (rq + 1.0)[None, :] - self.x[a][0]   # (cells, q)
@@ -153,16 +200,18 @@ class _PeriodicGrid:
             D = np.zeros((len(k), grid.shape[a]), dtype=complex)
             local = np.einsum("kcq,qa->kca", ph, basis)                          # (modes, cells, p+1)
             np.add.at(D, (slice(None), l2g.ravel()), local.reshape(len(k), -1))
-            mats.append(D)
+            mats.append(D * band[:, None])
         return mats
 
-    def to_nodes(self, grid) -> list[np.ndarray]:
+    def to_nodes(self, grid, k_cut: float) -> list[np.ndarray]:
         """Per axis, the (n_a, N) complex matrix of trigonometric interpolation at the grid's 1D
-        nodes from full-FFT coefficients (1/N each) — the last axis folded onto the rfft half."""
+        nodes from full-FFT coefficients (1/N each), modes |k_a| ≤ ``k_cut`` only — the last axis
+        folded onto the rfft half."""
         mats = []
         for a in range(self.dim):
             x = grid.nodes_1d[a] - self.x[a][0]
             T = np.exp(1j * x[:, None] * self.k_full[None, :]) / self.N
+            T[:, np.abs(self.k_full) > k_cut * (1.0 + 1e-12)] = 0.0
             if self.N % 2 == 0:
                 T[:, self.N // 2] = 0.0
             if a == self.dim - 1:                # Re Σ over the full axis = Re Σ over the half, ×2 off 0
@@ -179,41 +228,62 @@ def _tensor_apply(mats: list[np.ndarray], X: np.ndarray) -> np.ndarray:
     return X
 
 
+def _antipodal_order(antipode: np.ndarray) -> np.ndarray:
+    """A permutation of the σ nodes in which every node sits next to its antipode (pairs at
+    positions 2t, 2t+1), so that batches of whole pairs find −σ inside the batch."""
+    order, seen = [], np.zeros(len(antipode), dtype=bool)
+    for s, a in enumerate(antipode):
+        if not seen[s]:
+            if a == s:
+                raise InputError("spectral Boltzmann: the σ rule must not contain σ = −σ")
+            order += [s, int(a)]
+            seen[s] = seen[a] = True
+    return np.array(order)
+
+
+def _gib(nbytes: float) -> str:
+    return f"{nbytes / 2 ** 30:.2f} GiB" if nbytes >= 2 ** 28 else f"{nbytes / 2 ** 20:.0f} MiB"
+
+
 class SpectralBoltzmann(WithoutBracket, CollisionOperator):
     """Fast spectral Boltzmann operator, isotropic scattering, classical species (module docstring).
 
     Parameters
     ----------
     mixture
-        Classical species; their grids should cover similar thermal speeds (one periodic grid).
+        Classical species with Cartesian velocity grids (each scaled to its thermal speed).
     kernel
         A kernel with isotropic b (Maxwell molecules, 3D hard spheres, VHS with α = 1).
     modes
         N, points (= Fourier modes) per direction of the periodic grid. Default: the smallest even
-        N whose largest wave number reaches k_h = 2(p+1)/h, the finest resolution of the species'
-        grids (cell width h, degree p). More modes than the grids resolve do not help: the extra
-        modes carry the jumps of the piecewise polynomials at the cell faces (measured in
-        tests/test_spectral.py).
+        N with π N/(2L) ≥ max_i k_i, the widest species band (module docstring): the box's size L
+        and the narrowest species set it. Raising N beyond it changes little (each species keeps
+        its band), it only costs.
     radial_points
-        Gauss–Legendre points in ρ on [0, R].
+        Gauss–Legendre points in ρ on [0, R_ij], per pair.
     sphere_degree
         Degree of the σ rule: Lebedev (3D), 2·degree equispaced angles (2D).
     cutoff
-        R, the largest relative speed kept; default twice the largest velocity-box half-width.
+        R, the largest relative speed kept, for every pair; default R_ij = w_i + w_j per pair (w the
+        largest half-width of a species' velocity box).
     half_width
-        L of the periodic box; default (w + R + w)/2 with w the largest velocity-box half-width.
+        L of the periodic box; default (w + R + w)/2 = 2w with w the largest velocity-box half-width.
     workers
         Threads for scipy.fft (default 1).
+    memory_limit
+        Bytes one evaluation may use (precomputed tables + working arrays; default 2 GiB). The rows
+        (space nodes) and σ nodes go in chunks sized to it; a set-up that cannot fit even one row
+        and two σ nodes raises :class:`InputError` naming the figure and what to lower.
     """
 
     #: no Jacobian: time steppers must treat it explicitly (dgkinetic.solver checks)
     explicit_only = True
-    #: largest number of values in the stack of shifted copies of f (per chunk of rows)
-    CHUNK_ELEMENTS = 2 ** 23
+    #: κ: every species keeps its modes up to at least κ / (its thermal speed) (module docstring)
+    THERMAL_BAND = 3.8
 
     def __init__(self, mixture: Mixture, kernel: CollisionKernel, *, modes: int | None = None,
                  radial_points: int = 16, sphere_degree: int = 7, cutoff: float | None = None,
-                 half_width: float | None = None, workers: int = 1):
+                 half_width: float | None = None, workers: int = 1, memory_limit: float = 2 ** 31):
         super().__init__(mixture)
         dim = mixture.dim
         if mixture.grids[0].axisymmetric:
@@ -223,23 +293,32 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                 raise InputError(f"spectral Boltzmann: species {s.name!r} is a quantum species; the spectral "
                                  "form is classical only (use form \"weak\" or \"collocation\")")
         grids = mixture.grids
-        widths = [0.5 * float(np.max(g.upper - g.lower)) for g in grids]
-        w = max(widths)
-        self.cutoff = 2.0 * w if cutoff is None else float(cutoff)
+        S = len(mixture)
+        widths = np.array([0.5 * float(np.max(g.upper - g.lower)) for g in grids])
+        w = float(widths.max())
+        if cutoff is None:
+            self.cutoffs = widths[:, None] + widths[None, :]
+        else:
+            self.cutoffs = np.full((S, S), float(cutoff))
+        self.cutoff = float(self.cutoffs.max())
         L = 0.5 * (2 * w + self.cutoff) if half_width is None else float(half_width)
-        for what, value in (("cutoff", self.cutoff), ("half_width", L)):
-            if not (math.isfinite(value) and value > 0):
+        for what, value in (("cutoff", self.cutoff), ("half_width", L), ("memory_limit", memory_limit)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not (math.isfinite(value) and value > 0):
                 raise InputError(f"spectral Boltzmann: {what} must be positive and finite, got {value}")
+        self.memory_limit = float(memory_limit)
+        # each species' band: what its grid resolves, and at least κ thermal wave numbers
+        self.bands = np.array([max(2.0 * (g.degree + 1) / g.cell_width, self.THERMAL_BAND / g.scale)
+                               for g in grids])
         if modes is None:
-            k_h = max(2.0 * (g.degree + 1) / g.cell_width for g in grids)
-            modes = max(8, 2 * math.ceil(L * k_h / math.pi))            # π N / (2L) ≥ k_h
+            modes = max(8, 2 * math.ceil(L * self.bands.max() / math.pi))       # π N / (2L) ≥ band
         for name, value, low in (("modes", modes, 8), ("radial_points", radial_points, 1),
                                  ("sphere_degree", sphere_degree, 1), ("workers", workers, 1)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise InputError(f"spectral Boltzmann: {name} must be an integer ≥ {low}, got {value}")
         kernel.check(mixture.species, dim)
         probe = np.linspace(-1.0, 1.0, 7)
-        self.b0 = np.zeros((len(mixture), len(mixture)))
+        self.b0 = np.zeros((S, S))
         for i, si in enumerate(mixture.species):
             for j, sj in enumerate(mixture.species):
                 b = np.asarray(kernel.b(probe, si, sj, dim), float) * kernel.coefficient(i, j, dim)
@@ -252,56 +331,112 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
         for g in grids:
             if np.any(g.lower < centre - L) or np.any(g.upper > centre + L):
                 raise InputError(f"spectral Boltzmann: half_width {L} does not cover the velocity box of every species")
-        self.periodic = P = _PeriodicGrid(dim, modes, L, centre)
-        self.workers = int(workers)
-        self.to_fourier = [P.from_nodes(g) for g in grids]
-        self.to_nodes = [P.to_nodes(g) for g in grids]
         self.sigma, self.omega = _sigma_rule(dim, sphere_degree)
         self.antipode = _antipodes(self.sigma)
-        r, wr = gauss_legendre(int(radial_points))
-        self.rho = 0.5 * self.cutoff * (r + 1.0)
-        wrho = 0.5 * self.cutoff * wr * self.rho ** (dim - 1)
+        self._sigma_order = _antipodal_order(self.antipode)
+        self.radial_points = int(radial_points)
+        self.workers = int(workers)
+        self.periodic = P = _PeriodicGrid(dim, modes, L, centre)
+        self._plan_memory()                                       # refuses before allocating anything large
+        self.to_fourier = [P.from_nodes(g, k) for g, k in zip(grids, self.bands)]
+        self.to_nodes = [P.to_nodes(g, k) for g, k in zip(grids, self.bands)]
+        # the loss ν_ij = (ball of radius R_ij) * f_j carries f_j's band (its edge at |v| ≈ R_ij is as sharp
+        # as f_j): interpolated without species i's cut
+        self.to_nodes_all = [P.to_nodes(g, np.inf) for g in grids]
         self.masses = np.array([s.mass for s in mixture.species], float)
-        # The loss multiplier ν̂_ij(k) = |S| C b ∫_0^R ρ^{d−1} Φ(ρ) S(ρ|k|) dρ oscillates up to ρ|k| = R k_max
-        # (the gain's ρ integrand does not: its Fourier content decays with f's), so it gets a fine
-        # rule of its own, once.
-        r_fine, w_fine = gauss_legendre(8 * int(modes) + 32)
-        rho_fine = 0.5 * self.cutoff * (r_fine + 1.0)
-        w_fine = 0.5 * self.cutoff * w_fine * rho_fine ** (dim - 1)
-        S_fine = _angular_transform(dim, rho_fine[:, None] * P.kabs.ravel()[None, :])
+        r, wr = gauss_legendre(self.radial_points)
         area = 2.0 * math.pi if dim == 2 else 4.0 * math.pi
-        # gain multipliers per pair and radial node: C b w_ρ ρ^{d−1} Φ(ρ) S(μ_j ρ |k|)
-        self.radial = np.zeros((len(mixture), len(mixture), len(self.rho)))
-        self.loss_multiplier, self.gain_multiplier = [], []
+        r_fine, w_fine = gauss_legendre(8 * int(modes) + 32)
+        # Per pair (i, j): ρ nodes on [0, R_ij]; radial weights C b w_ρ ρ^{d−1} Φ(ρ); the gain's
+        # tables S(μ_j ρ |k|) and the loss multiplier ν̂_ij(|k|) = |S| C b ∫_0^R ρ^{d−1} Φ S(ρ|k|) dρ
+        # on the distinct |k| (the loss's integrand oscillates up to ρ|k| = R k_max: a fine rule of its
+        # own, once).
+        self.rho = np.zeros((S, S, self.radial_points))
+        self.radial = np.zeros((S, S, self.radial_points))
+        self._gain_table = [[None] * S for _ in range(S)]
+        self.loss_multiplier = [[None] * S for _ in range(S)]
+        ku = P.k_unique
         for i, si in enumerate(mixture.species):
-            loss, gain = [], []
             for j, sj in enumerate(mixture.species):
-                self.radial[i, j] = self.b0[i, j] * wrho * np.asarray(kernel.phi(self.rho, si, sj, dim), float)
-                wf = self.b0[i, j] * w_fine * np.asarray(kernel.phi(rho_fine, si, sj, dim), float)
-                loss.append(area * (wf @ S_fine).reshape(P.kabs.shape) * P.keep)
+                R = self.cutoffs[i, j]
+                rho = 0.5 * R * (r + 1.0)
+                self.rho[i, j] = rho
+                self.radial[i, j] = (self.b0[i, j] * 0.5 * R * wr * rho ** (dim - 1)
+                                     * np.asarray(kernel.phi(rho, si, sj, dim), float))
+                rf = 0.5 * R * (r_fine + 1.0)
+                wf = self.b0[i, j] * 0.5 * R * w_fine * rf ** (dim - 1) * np.asarray(kernel.phi(rf, si, sj, dim), float)
+                table = np.empty(len(ku))
+                step = max(1, 2 ** 21 // len(rf))
+                for a in range(0, len(ku), step):
+                    table[a:a + step] = wf @ _angular_transform(dim, rf[:, None] * ku[None, a:a + step])
+                self.loss_multiplier[i][j] = area * P.gather(table)
                 mu_j = self.masses[j] / (self.masses[i] + self.masses[j])
-                S = _angular_transform(dim, mu_j * self.rho[:, None] * P.kabs.ravel()[None, :])
-                gain.append((self.radial[i, j][:, None] * S).reshape((-1,) + P.kabs.shape))
-            self.loss_multiplier.append(loss)
-            self.gain_multiplier.append(gain)
+                self._gain_table[i][j] = self.radial[i, j][:, None] * _angular_transform(
+                    dim, mu_j * rho[:, None] * ku[None, :])
+        # sub-mixtures of each pair, for the per-pair conservation projection
+        self._pairs = [(i, j) for i in range(S) for j in range(i, S)]
+        self._pair_mixture = {(i, j): Mixture([mixture.species[i]] + ([mixture.species[j]] if j != i else []),
+                                              [grids[i]] + ([grids[j]] if j != i else []))
+                              for i, j in self._pairs}
+        self._species_mixture = [Mixture([s], [g]) for s, g in zip(mixture.species, grids)]
+
+    # ------------------------------------------------------------------ memory
+    def evaluation_bytes(self, rows: int, sigma_batch: int) -> int:
+        """Estimated peak bytes of one evaluation over ``rows`` rows with ``sigma_batch`` σ nodes at a
+        time: the precomputed tables plus the working arrays (coefficients of every species, the
+        phases, the shifted copies A and B, their product, the transform temporaries, the
+        accumulators)."""
+        P, S = self.periodic, len(self.mixture)
+        full, half = P.N ** P.dim, P.n_half
+        n_r = self.radial_points
+        tables = 8 * S * S * (half + n_r * len(P.k_unique)) + 2 * 16 * sum(
+            P.N * n for g in self.mixture.grids for n in g.shape)
+        work = (16 * half * (S + 3) * rows                        # F̂ per species, Ĝ, N̂, rfft of Σ_σ AB
+                + 16 * half * sigma_batch                         # phases
+                + sigma_batch * rows * (2 * 16 * half + 3 * 8 * full)   # phase·F̂, irfft temporary, A, B, AB
+                + 2 * 8 * full * rows)                            # Σ_σ ω A B, gain multiplier
+        return int(tables + work)
+
+    def _plan_memory(self) -> None:
+        """Rows per chunk and σ nodes per batch from ``memory_limit``; refuses if one row and one pair
+        of σ nodes do not fit."""
+        M = len(self.omega)
+        need = self.evaluation_bytes(1, 2)
+        if need > self.memory_limit:
+            P = self.periodic
+            raise InputError(
+                f"spectral Boltzmann: one evaluation needs about {_gib(need)} (N = {P.N} modes in {P.dim}D, "
+                f"{len(self.mixture)} species, {self.radial_points} radial points), above memory_limit "
+                f"{_gib(self.memory_limit)}; lower modes (or the velocity extent / the species' thermal-speed "
+                "ratio), or raise memory_limit")
+        batch = M
+        while batch > 2 and self.evaluation_bytes(1, batch) > self.memory_limit:
+            batch = max(2, 2 * ((batch // 2) // 2))
+        self.sigma_batch = batch
+        rows = 1
+        while self.evaluation_bytes(2 * rows, batch) <= self.memory_limit and rows < 2 ** 20:
+            rows *= 2
+        self.chunk_rows = rows
 
     @property
     def nbytes(self) -> int:
-        """Bytes of everything precomputed (transfer matrices, loss multipliers, wave numbers)."""
+        """Bytes of everything precomputed (transfer matrices, loss multipliers, radial tables)."""
         arrays = [m for mats in self.to_fourier + self.to_nodes for m in mats]
-        arrays += [m for row in self.loss_multiplier + self.gain_multiplier for m in row]
-        arrays += [self.periodic.kabs, self.radial]
+        arrays += [m for row in self.loss_multiplier + self._gain_table for m in row]
+        arrays += [self.radial, self.rho]
         return int(sum(a.nbytes for a in arrays))
 
     # ------------------------------------------------------------------ transfers
     def _fourier(self, X2: np.ndarray) -> list[np.ndarray]:
-        """rfft-layout coefficients of every species' f: list of (rows, N, …, N//2+1) complex."""
+        """rfft-layout coefficients of every species' f, in its band: list of (rows, N, …, N//2+1)."""
         return [_tensor_apply(D, Xi.reshape((Xi.shape[0],) + g.shape)) * self.periodic.keep
                 for Xi, g, D in zip(self.mixture.split(X2), self.mixture.grids, self.to_fourier)]
 
-    def _at_nodes(self, i: int, Fhat: np.ndarray) -> np.ndarray:
-        """Values at species i's nodes of the real function with rfft coefficients Fhat: (rows, n_v)."""
-        return _tensor_apply(self.to_nodes[i], Fhat).real.reshape(Fhat.shape[0], -1)
+    def _at_nodes(self, i: int, Fhat: np.ndarray, band: bool = True) -> np.ndarray:
+        """Values at species i's nodes of the real function with rfft coefficients Fhat, in species i's
+        band (or all modes): (rows, n_v)."""
+        mats = self.to_nodes[i] if band else self.to_nodes_all[i]
+        return _tensor_apply(mats, Fhat).real.reshape(Fhat.shape[0], -1)
 
     def _shifted(self, Fhat: np.ndarray, shifts: np.ndarray) -> np.ndarray:
         """f(w + s) on the periodic grid for every shift s (M, d): (M, rows, N, …, N)."""
@@ -310,50 +445,88 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                                 workers=self.workers)
 
     # ------------------------------------------------------------------ the operator
-    def gain_and_frequency(self, X: np.ndarray):
-        """Gain G_i and collision frequency ν_i at every species' nodes, before any projection:
-        two arrays shaped like X (rows, size). Rows go in chunks that keep the M_σ shifted copies
-        of f within ``CHUNK_ELEMENTS`` numbers."""
-        X2 = np.atleast_2d(np.asarray(X, dtype=float))
-        per_row = len(self.omega) * self.periodic.N ** self.mixture.dim
-        chunk = max(1, self.CHUNK_ELEMENTS // per_row)
-        gain, freq = np.empty_like(X2), np.empty_like(X2)
-        for start in range(0, X2.shape[0], chunk):
-            sl = slice(start, start + chunk)
-            self._gain_and_frequency(X2[sl], gain[sl], freq[sl])
-        return gain.reshape(np.shape(X)), freq.reshape(np.shape(X))
+    def _pair_terms(self, X2: np.ndarray) -> dict:
+        """{(i, j): (G_ij, ν_ij)} at species i's nodes for every ordered pair, rows in chunks of
+        ``chunk_rows`` and σ in batches of ``sigma_batch`` (both from ``memory_limit``)."""
+        mix = self.mixture
+        out = {(i, j): (np.empty((X2.shape[0], g.size)), np.empty((X2.shape[0], g.size)))
+               for i, g in enumerate(mix.grids) for j in range(len(mix))}
+        for start in range(0, X2.shape[0], self.chunk_rows):
+            sl = slice(start, start + self.chunk_rows)
+            for key, (G, nu) in self._pair_chunk(X2[sl]).items():
+                out[key][0][sl], out[key][1][sl] = G, nu
+        return out
 
-    def _gain_and_frequency(self, X2: np.ndarray, gain: np.ndarray, freq: np.ndarray) -> None:
+    def _pair_chunk(self, X2: np.ndarray) -> dict:
         mix, P = self.mixture, self.periodic
         Fhat = self._fourier(X2)
         m = self.masses
+        M, batch = len(self.omega), self.sigma_batch
+        out = {}
         for i in range(len(mix)):
-            Ghat = np.zeros_like(Fhat[i])
-            Nhat = np.zeros_like(Fhat[i])
             for j in range(len(mix)):
                 mu_i, mu_j = m[i] / (m[i] + m[j]), m[j] / (m[i] + m[j])
-                Nhat += self.loss_multiplier[i][j] * Fhat[j]
-                for q, rho in enumerate(self.rho):
+                Nhat = self.loss_multiplier[i][j] * Fhat[j]
+                Ghat = np.zeros_like(Fhat[i])
+                gains = P.gather(self._gain_table[i][j])                      # (n_ρ, N, …, N//2+1)
+                for q, rho in enumerate(self.rho[i, j]):
                     if self.radial[i, j, q] == 0.0:
                         continue
-                    A = self._shifted(Fhat[i], mu_j * rho * self.sigma)
-                    B = A[self.antipode] if i == j else self._shifted(Fhat[j], -mu_i * rho * self.sigma)
-                    Pw = np.tensordot(self.omega, A * B, axes=1)                  # (rows, N, …, N)
-                    Ghat += self.gain_multiplier[i][j][q] * scipy.fft.rfftn(Pw, axes=P.axes, workers=self.workers)
-            sl = mix.slices()[i]
-            gain[:, sl] = self._at_nodes(i, Ghat)
-            freq[:, sl] = self._at_nodes(i, Nhat)
+                    Pw = None
+                    for b0 in range(0, M, batch):
+                        idx = self._sigma_order[b0:b0 + batch]
+                        sig = self.sigma[idx]
+                        A = self._shifted(Fhat[i], mu_j * rho * sig)
+                        if i == j:                                            # −σ is the batch's neighbour
+                            B = A[np.arange(len(idx)) ^ 1]
+                        else:
+                            B = self._shifted(Fhat[j], -mu_i * rho * sig)
+                        term = np.tensordot(self.omega[idx], A * B, axes=1)  # (rows, N, …, N)
+                        Pw = term if Pw is None else Pw + term
+                        del A, B
+                    Ghat += gains[q] * scipy.fft.rfftn(Pw, axes=P.axes, workers=self.workers)
+                out[i, j] = (self._at_nodes(i, Ghat), self._at_nodes(i, Nhat, band=False))
+        return out
+
+    def gain_and_frequency(self, X: np.ndarray):
+        """Gain G_i = Σ_j G_ij and collision frequency ν_i = Σ_j ν_ij at every species' nodes, before
+        any projection: two arrays shaped like X (rows, size)."""
+        X2 = np.atleast_2d(np.asarray(X, dtype=float))
+        gain, freq = np.zeros_like(X2), np.zeros_like(X2)
+        for (i, j), (G, nu) in self._pair_terms(X2).items():
+            sl = self.mixture.slices()[i]
+            gain[:, sl] += G
+            freq[:, sl] += nu
+        return gain.reshape(np.shape(X)), freq.reshape(np.shape(X))
 
     def rhs(self, X: np.ndarray) -> np.ndarray:
-        """Q_i(v_k) = G⁺ − ν⁺ f with conservation restored. The gain and the frequency are ≥ 0
-        exactly; their spectral values carry an absolute error floor (≈ 1e-5 of the peak on coarse
-        grids) that makes them slightly negative in the far tails, where f is ≪ that floor, and
-        explicit steps would then drive f negative. Their positive parts are used, so forward Euler
-        keeps f ≥ 0 for Δt (ν + q) ≤ 1 (q the projection's small local correction)."""
+        """Σ over pairs of the pair's G⁺ − ν⁺ f with the pair's invariants restored (module
+        docstring). The gain and the frequency are ≥ 0 exactly; their spectral values carry an
+        absolute error floor (≈ 1e-5 of the peak on coarse grids) that makes them slightly negative
+        in the far tails, where f is ≪ that floor, and explicit steps would then drive f negative.
+        Their positive parts are used, so forward Euler keeps f ≥ 0 for Δt (ν + q) ≤ 1 (q the
+        projections' small local corrections)."""
         X2 = np.atleast_2d(np.asarray(X, dtype=float))
-        G, nu = self.gain_and_frequency(X2)
-        rates = np.maximum(G, 0.0) - np.maximum(nu, 0.0) * X2
-        return restore_conservation(self.mixture, X2, rates)[0].reshape(np.shape(X))
+        terms = self._pair_terms(X2)
+        sl = self.mixture.slices()
+        out = np.zeros_like(X2)
+        for i, j in self._pairs:
+            sub = [i] if i == j else [i, j]
+            rates = []
+            for a, b in ((i, j), (j, i))[: len(sub)]:
+                G, nu = terms[a, b]
+                Xa = X2[:, sl[a]]
+                # positive parts, with what they add removed from species a's own invariants
+                clip = np.maximum(G, 0.0) - G - (np.maximum(nu, 0.0) - nu) * Xa
+                rates.append(G - nu * Xa + restore_conservation(self._species_mixture[a], Xa, clip)[0])
+            Xs = np.concatenate([X2[:, sl[a]] for a in sub], axis=1)
+            Rs = restore_conservation(self._pair_mixture[i, j], Xs, np.concatenate(rates, axis=1))[0]
+            start = 0
+            for a in sub:
+                n = sl[a].stop - sl[a].start
+                out[:, sl[a]] += Rs[:, start:start + n]
+                start += n
+        return out.reshape(np.shape(X))
 
     def jacobian(self, X: np.ndarray) -> np.ndarray:
         raise InputError("SpectralBoltzmann has no Jacobian: step it explicitly (or use form \"weak\" or "
