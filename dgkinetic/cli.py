@@ -1,6 +1,7 @@
 """Command line: ``dgkinetic run CASE.toml [-- PETSc options]``, ``dgkinetic check CASE.toml``.
 
-Bad input ends with one line on stderr and exit status 2; a non-physical run with status 3.
+Bad input ends with one line on stderr and exit status 2; a non-physical run with status 3. In a
+parallel run every rank ends with the same status and the line is printed once.
 """
 from __future__ import annotations
 
@@ -30,69 +31,105 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 3 stopped, 1 unexpected).
+
+    Every rank of a parallel run returns the same status; the one-line report is printed once.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     petsc_args = []
     if "--" in argv:
         i = argv.index("--")
         argv, petsc_args = argv[:i], argv[i + 1:]
     args = _parser().parse_args(argv)
-    # PETSc must see its options before anything initialises it.
+    from mpi4py import MPI
+    from dgkinetic.errors import InputError
+    comm = MPI.COMM_WORLD
+    vote = comm.Dup()            # the "did every rank fail?" vote only, never another collective
+    try:
+        # before PETSc starts: it reads an -options_file while initialising
+        _check_petsc_options(petsc_args)
+    except InputError as e:
+        return _report(e, comm, vote)
     saved, sys.argv = sys.argv, [sys.argv[0]] + petsc_args
     import firedrake  # noqa: F401  (initialises PETSc with exactly these options)
     sys.argv = saved
-    from petsc4py import PETSc
-    from dgkinetic.errors import InputError, NonPhysicalStateError
     try:
         from dgkinetic.case import load_case
         case = load_case(args.case)
-        _check_petsc_options(petsc_args)
         from dgkinetic.run import CaseRun
         if args.command == "check":
             CaseRun(case)
-            print(f"{args.case}: ok")
+            if comm.rank == 0:
+                print(f"{args.case}: ok")
             return 0
         CaseRun(case, restart=args.restart).execute()
         return 0
-    except InputError as e:
-        print(f"dgkinetic: error: {e}", file=sys.stderr)
-        return 2
-    except NonPhysicalStateError as e:
-        print(f"dgkinetic: stopped: {e}", file=sys.stderr)
-        return 3
-    except PETSc.Error as e:
-        # errors raised inside TS callbacks arrive wrapped in a PETSc error: report the cause
-        cause = _root_cause(e)
-        if isinstance(cause, InputError):
-            print(f"dgkinetic: error: {cause}", file=sys.stderr)
-            return 2
-        if isinstance(cause, NonPhysicalStateError):
-            print(f"dgkinetic: stopped: {cause}", file=sys.stderr)
-            return 3
-        if cause is not e:
-            raise
-        print(f"dgkinetic: stopped: PETSc error {e.ierr} during the solve (run with -dgk_ts_monitor "
-              f"-dgk_snes_converged_reason to see where; a smaller dt often helps)", file=sys.stderr)
-        return 3
+    except Exception as e:     # noqa: BLE001  (every error must end every rank, reported once)
+        return _report(e, comm, vote)
 
 
-def _root_cause(e: BaseException) -> BaseException:
-    seen = set()
-    while id(e) not in seen:
-        seen.add(id(e))
-        nxt = e.__cause__ or e.__context__
-        if nxt is None:
-            break
-        e = nxt
-    return e
+def _report(error: BaseException, comm, vote) -> int:
+    """Print the one-line report of ``error`` once and return the exit status (or abort the run).
+
+    If every rank has failed (an error voted on by :func:`~dgkinetic.collective.agree`, or the same
+    error everywhere), rank 0 prints and every rank returns the status. An error of one rank alone
+    leaves the others blocked in a collective operation: that rank prints and aborts the run.
+    Unexpected errors keep their traceback.
+    """
+    from dgkinetic.collective import RankError, all_ranks_failed, is_collective, root_cause
+    cause = root_cause(error)
+    status, line = _classify(error, cause)
+    everyone = is_collective(cause) or is_collective(error) or all_ranks_failed(vote)
+    if not everyone:
+        if line is None:
+            import traceback
+            traceback.print_exception(error)
+            line = f"dgkinetic: error on rank {comm.rank}: {type(cause).__name__}: {_one_line(cause)}"
+        print(line, file=sys.stderr, flush=True)
+        comm.Abort(status)
+    if isinstance(cause, RankError):
+        return 1                         # the rank that failed prints the traceback
+    if line is None:
+        if comm.rank == 0 or is_collective(cause):
+            raise error
+        return 1
+    if comm.rank == 0:
+        print(line, file=sys.stderr, flush=True)
+    return status
+
+
+def _classify(error: BaseException, cause: BaseException) -> tuple[int, str | None]:
+    """Exit status and report line of an error (line None: unexpected, keep the traceback)."""
+    from dgkinetic.errors import InputError, NonPhysicalStateError
+    if isinstance(cause, InputError):
+        return 2, f"dgkinetic: error: {_one_line(cause)}"
+    if isinstance(cause, NonPhysicalStateError):
+        return 3, f"dgkinetic: stopped: {_one_line(cause)}"
+    if isinstance(cause, MemoryError):
+        return 3, "dgkinetic: stopped: out of memory (use fewer cells, a lower degree or more ranks)"
+    if "petsc4py.PETSc" in sys.modules:
+        from petsc4py import PETSc
+        if isinstance(error, PETSc.Error) and cause is error:
+            return 3, (f"dgkinetic: stopped: PETSc error {error.ierr} during the solve (run with -dgk_ts_monitor "
+                       "-dgk_snes_converged_reason to see where; a smaller dt often helps)")
+    return 1, None
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:2000]
 
 
 def _check_petsc_options(args: list[str]) -> None:
-    """Reject PETSc options that cannot reach this solver (wrong prefix) before running."""
+    """Refuse command-line PETSc options that cannot reach this solver (wrong prefix) and options
+    files (their contents would bypass these checks); called before PETSc reads any option."""
     from dgkinetic.errors import InputError
     allowed_global = {"-help", "-log_view", "-options_left", "-info", "-malloc_debug", "-log_trace",
                       "-on_error_abort", "-start_in_debugger"}
     for a in args:
         if a.startswith("-") and not _is_number(a):
+            if "options_file" in a.lower():
+                raise InputError(f"'{a}': dgkinetic takes PETSc options from the command line and the case's "
+                                 "[solver] table only, not from options files")
             if not (a.startswith("-dgk_") or a in allowed_global or a.startswith("-log_view")):
                 raise InputError(f"unknown PETSc option '{a}': dgkinetic's options start with -dgk_ "
                                  f"(e.g. -dgk_ts_type); see 'dgkinetic run CASE -- -help'")

@@ -60,8 +60,10 @@ class Diagnostics:
             for a in range(mix.dim):
                 out[f"momentum_{s.name}_{'xyz'[a]}"] = float(p[a])
             out[f"energy_{s.name}"] = float(e)
-            # temperature of the species as a whole: (2/d)(E − |P|²/(2 m n)) / n
-            out[f"temperature_{s.name}"] = float(2.0 * (e - np.dot(p, p) / (2 * s.mass * n)) / (mix.dim * n))
+            # temperature of the species as a whole: (2/d)(E − |P|²/(2 m n)) / n, with d the physical
+            # velocity dimension (3 on an axisymmetric grid, as in moments.temperature)
+            d = g.physical_dim
+            out[f"temperature_{s.name}"] = float(2.0 * (e - np.dot(p, p) / (2 * s.mass * n)) / (d * n))
         return out
 
     def all(self, X: np.ndarray) -> dict[str, float]:

@@ -11,15 +11,37 @@ import numpy as np
 from mpi4py import MPI
 
 import firedrake as fd
+from dgkinetic.collective import agree
 from dgkinetic.errors import InputError
 from dgkinetic.moments import number_density, temperature as species_temperature, mean_velocity
 from dgkinetic.phase_space import PhaseSpace
 
-__all__ = ["DiagnosticsSeries", "write_checkpoint", "read_checkpoint", "MomentFields", "atomic_path"]
+__all__ = ["DiagnosticsSeries", "write_checkpoint", "read_checkpoint", "read_checkpoint_meta", "MomentFields",
+           "atomic_path", "remove_files"]
 
 
 def atomic_path(path: str) -> str:
+    """The temporary name ``path`` is written under before it is renamed into place."""
     return path + ".part"
+
+
+def _reason(e: BaseException) -> str:
+    """One line describing an I/O error."""
+    text = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return text.splitlines()[0][:200] if text.strip() else type(e).__name__
+
+
+def remove_files(paths, comm=MPI.COMM_WORLD) -> None:
+    """Remove files (rank 0; missing ones are fine); a failure is raised on every rank."""
+    with agree(comm):
+        if comm.rank == 0:
+            for p in paths:
+                try:
+                    os.remove(p)
+                except FileNotFoundError:
+                    pass
+                except OSError as e:
+                    raise InputError(f"cannot remove '{p}': {_reason(e)}") from None
 
 
 class DiagnosticsSeries:
@@ -39,33 +61,51 @@ class DiagnosticsSeries:
                 col.append(np.nan)
 
     def load(self, until_time: float | None = None) -> None:
-        """Read an existing series (restart), dropping rows after ``until_time``."""
+        """Read an existing series (restart), dropping rows after ``until_time``.
+
+        Raises
+        ------
+        InputError
+            The file is missing or not a readable diagnostics series.
+        """
         import h5py
-        with h5py.File(self.path, "r") as h:
-            cols = {k: list(np.asarray(h[k])) for k in h.keys()}
-        if until_time is not None and "time" in cols:
+        if not os.path.isfile(self.path):
+            raise InputError(f"--restart: no diagnostics series at {self.path} (the checkpoint's run left none)")
+        try:
+            with h5py.File(self.path, "r") as h:
+                cols = {k: list(np.asarray(h[k], dtype=float)) for k in h.keys()}
+        except Exception as e:                 # noqa: BLE001  (h5py raises assorted errors for a bad file)
+            raise InputError(f"--restart: cannot read the diagnostics series {self.path}: {_reason(e)}") from None
+        if len({len(v) for v in cols.values()}) > 1 or "time" not in cols:
+            raise InputError(f"--restart: {self.path} is not a diagnostics series written by dgkinetic")
+        if until_time is not None:
             keep = int(np.sum(np.asarray(cols["time"]) <= until_time * (1 + 1e-14) + 1e-300))
             cols = {k: v[:keep] for k, v in cols.items()}
         self.columns = cols
 
     def flush(self, attrs: dict | None = None) -> None:
-        if self.comm.rank == 0:
-            import h5py
-            tmp = atomic_path(self.path)
-            with h5py.File(tmp, "w") as h:
-                for k, v in self.columns.items():
-                    h.create_dataset(k, data=np.asarray(v, dtype=float))
-                for k, v in (attrs or {}).items():
-                    h.attrs[k] = v
-            os.replace(tmp, self.path)
-        self.comm.Barrier()
+        """Write the series to its file atomically (collective; a failure is raised on every rank)."""
+        with agree(self.comm):
+            if self.comm.rank == 0:
+                import h5py
+                tmp = atomic_path(self.path)
+                try:
+                    with h5py.File(tmp, "w") as h:
+                        for k, v in self.columns.items():
+                            h.create_dataset(k, data=np.asarray(v, dtype=float))
+                        for k, v in (attrs or {}).items():
+                            h.attrs[k] = v
+                    os.replace(tmp, self.path)
+                except OSError as e:
+                    raise InputError(f"cannot write '{self.path}': {_reason(e)}") from None
 
     def array(self, key: str) -> np.ndarray:
         return np.asarray(self.columns[key])
 
 
-def write_checkpoint(path: str, state: fd.Function, t: float, step: int, dt: float) -> None:
-    """Save mesh, state and clock to ``path`` atomically (collective)."""
+def write_checkpoint(path: str, state: fd.Function, t: float, step: int, dt: float,
+                     meta: dict | None = None) -> None:
+    """Save mesh, state, clock and ``meta`` (string attributes) to ``path`` atomically (collective)."""
     tmp = atomic_path(path)
     comm = state.function_space().mesh().comm
     with fd.CheckpointFile(tmp, "w", comm=comm) as cf:
@@ -75,23 +115,56 @@ def write_checkpoint(path: str, state: fd.Function, t: float, step: int, dt: flo
         cf.set_attr("/dgkinetic", "time", float(t))
         cf.set_attr("/dgkinetic", "step", int(step))
         cf.set_attr("/dgkinetic", "dt", float(dt))
+        for k, v in (meta or {}).items():
+            cf.set_attr("/dgkinetic", k, str(v))
     comm.Barrier()
-    if comm.rank == 0:
-        os.replace(tmp, path)
-    comm.Barrier()
+    with agree(comm):
+        if comm.rank == 0:
+            try:
+                os.replace(tmp, path)
+            except OSError as e:
+                raise InputError(f"cannot write checkpoint '{path}': {_reason(e)}") from None
+
+
+def read_checkpoint_meta(path: str) -> dict:
+    """The ``/dgkinetic`` attributes of a checkpoint (time, step, dt and the run's descriptors).
+
+    Read with plain h5py, before anything is built from the file. A checkpoint is trusted data:
+    Firedrake's CheckpointFile unpickles attributes when it loads the mesh and state, so a
+    checkpoint from an untrusted source must never be restarted.
+
+    Raises
+    ------
+    InputError
+        The file is not an HDF5 file or not a complete dgkinetic checkpoint.
+    """
+    import h5py
+    try:
+        with h5py.File(path, "r") as h:
+            group = h.get("dgkinetic")
+            if not isinstance(group, h5py.Group):
+                raise InputError(f"--restart: {path} is not a dgkinetic checkpoint")
+            attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in group.attrs.items()}
+    except InputError:
+        raise
+    except Exception as e:                     # noqa: BLE001  (h5py raises assorted errors for a bad file)
+        raise InputError(f"--restart: cannot read checkpoint {path}: {_reason(e)}") from None
+    missing = [k for k in ("time", "step", "dt") if k not in attrs]
+    if missing:
+        raise InputError(f"--restart: checkpoint {path} is incomplete (no {', '.join(missing)})")
+    return attrs
 
 
 def read_checkpoint(path: str, mesh_name: str, comm=MPI.COMM_WORLD):
     """(mesh, state, time, step, dt) from a checkpoint written by :func:`write_checkpoint`."""
-    with fd.CheckpointFile(path, "r", comm=comm) as cf:
-        mesh = cf.load_mesh(mesh_name)
-        f = cf.load_function(mesh, "f")
-        if not cf.has_attr("/dgkinetic", "time"):
-            raise InputError(f"{path} is not a dgkinetic checkpoint")
-        t = cf.get_attr("/dgkinetic", "time")
-        step = cf.get_attr("/dgkinetic", "step")
-        dt = cf.get_attr("/dgkinetic", "dt")
-    return mesh, f, float(t), int(step), float(dt)
+    attrs = read_checkpoint_meta(path)
+    try:
+        with fd.CheckpointFile(path, "r", comm=comm) as cf:
+            mesh = cf.load_mesh(mesh_name)
+            f = cf.load_function(mesh, "f")
+    except Exception as e:                     # noqa: BLE001  (a damaged file fails anywhere inside)
+        raise InputError(f"--restart: cannot read checkpoint {path}: {_reason(e)}") from None
+    return mesh, f, float(attrs["time"]), int(attrs["step"]), float(attrs["dt"])
 
 
 class MomentFields:

@@ -1,6 +1,7 @@
 """Build the Python objects a case file describes and run it with outputs, progress and restart."""
 from __future__ import annotations
 
+import json
 import math
 import os
 import resource
@@ -11,14 +12,16 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 import firedrake as fd
-from dgkinetic.case import Case
+from dgkinetic.case import Case, estimate_memory, physics_differences
+from dgkinetic.collective import agree, all_ranks_failed, is_collective, root_cause
 from dgkinetic.diagnostics import Diagnostics
 from dgkinetic.generic import GenericStructure, fisher_information
 from dgkinetic.equilibrium import check_resolution
 from dgkinetic.errors import InputError, NonPhysicalStateError
 from dgkinetic.log import logger
 from dgkinetic.mixture import Mixture
-from dgkinetic.output import DiagnosticsSeries, MomentFields, read_checkpoint, write_checkpoint
+from dgkinetic.output import (DiagnosticsSeries, MomentFields, atomic_path, read_checkpoint, read_checkpoint_meta,
+                              remove_files, write_checkpoint)
 from dgkinetic.phase_space import PhaseSpace
 from dgkinetic.solver import KineticProblem, KineticSolver
 from dgkinetic.species import Species
@@ -36,7 +39,6 @@ def build_mesh(spec: dict, comm=MPI.COMM_WORLD):
     kw = {"name": MESH_NAME, "comm": comm}
     if kind == "interval":
         n, L = spec["cells"], spec["length"]
-        L = L[0] if isinstance(L, list) else L
         return fd.PeriodicIntervalMesh(n, L, **kw) if spec["periodic"] else fd.IntervalMesh(n, L, **kw)
     if kind == "rectangle":
         (nx, ny), (Lx, Ly) = spec["cells"], spec["length"]
@@ -45,7 +47,6 @@ def build_mesh(spec: dict, comm=MPI.COMM_WORLD):
         return fd.RectangleMesh(nx, ny, Lx, Ly, quadrilateral=spec["quadrilateral"], **kw)
     try:
         mesh = fd.Mesh(spec["path"], **kw)
-        mesh.init()
     except Exception as e:          # PETSc's reader raises assorted errors for a bad file
         raise InputError(f"[mesh] path: cannot read mesh '{spec['path']}': {str(e).splitlines()[0][:200]}") from None
     return mesh
@@ -61,30 +62,30 @@ def build_mixture(case: Case) -> Mixture:
 
 
 def build_collisions(case: Case, mixture: Mixture) -> list:
-    """(operator, rate) pairs of the [[collisions]] tables."""
+    """(operator, rate) pairs of the [[collisions]] tables (validated: only the fields that apply)."""
     out = []
-    for i, c in enumerate(case.collisions):
+    for c in case.collisions:
         if c["operator"] == "landau":
             from dgkinetic.collisions.landau import Landau
-            nu = np.array(c["nu"], dtype=float) if isinstance(c["nu"], list) else c["nu"]
-            coulomb = c["potential"] == "coulomb"
-            op = Landau(mixture, potential=c["potential"], nu=None if coulomb else nu,
-                        coulomb_log=c["coulomb_log"] if coulomb else None, tail_floor=c["tail_floor"])
+            if c["potential"] == "coulomb":
+                op = Landau(mixture, potential="coulomb", coulomb_log=c["coulomb_log"], tail_floor=c["tail_floor"])
+            else:
+                nu = np.array(c["nu"], dtype=float) if isinstance(c["nu"], list) else c["nu"]
+                op = Landau(mixture, potential=c["potential"], nu=nu, tail_floor=c["tail_floor"])
+            out.append((op, c["rate"]))
+            continue
+        from dgkinetic.collisions import kernels
+        makers = {"maxwell": kernels.MaxwellMolecules, "hard_spheres": kernels.HardSpheres,
+                  "vhs": lambda: kernels.VariableHardSpheres(c["gamma"])}
+        if c["form"] == "spectral":
+            from dgkinetic.collisions.spectral import SpectralBoltzmann
+            op = SpectralBoltzmann(mixture, makers[c["kernel"]](), modes=c["modes"] or None,
+                                   radial_points=c["radial_points"], sphere_degree=c["sphere_points"] or 7)
         else:
-            from dgkinetic.collisions.boltzmann import Boltzmann
-            from dgkinetic.collisions import kernels
-            makers = {"maxwell": kernels.MaxwellMolecules, "hard_spheres": kernels.HardSpheres,
-                      "vhs": lambda: kernels.VariableHardSpheres(c["gamma"])}
-            if c["kernel"] not in makers:
-                raise InputError(f"[collisions[{i}]] kernel must be one of {sorted(makers)}, got {c['kernel']!r}")
-            if c["form"] == "spectral":
-                from dgkinetic.collisions.spectral import SpectralBoltzmann
-                op = SpectralBoltzmann(mixture, makers[c["kernel"]](), modes=c["modes"] or None,
-                                       radial_points=c["radial_points"], sphere_degree=c["sphere_points"] or 7)
-                out.append((op, c["rate"]))
-                continue
             if c["form"] == "collocation":
                 from dgkinetic.collisions.collocation import CollocationBoltzmann as Boltzmann
+            else:
+                from dgkinetic.collisions.boltzmann import Boltzmann
             op = Boltzmann(mixture, makers[c["kernel"]](), sphere=c["sphere_points"] or None,
                            tail_floor=c["tail_floor"])
         out.append((op, c["rate"]))
@@ -92,6 +93,7 @@ def build_collisions(case: Case, mixture: Mixture) -> list:
 
 
 def _initial_moments(case: Case, mixture: Mixture, length: float):
+    """Per-species density, velocity and temperature of [initial] (constants or functions of x)."""
     init, N = case.initial, len(mixture)
     u = np.array(init["velocity"])
     dens, temp = list(init["density"]), list(init["temperature"])
@@ -99,26 +101,24 @@ def _initial_moments(case: Case, mixture: Mixture, length: float):
         return dens, [u] * N, temp
     if init["profile"] == "sine":
         a = init["amplitude"]
-        if not 0 <= a < 1:
-            raise InputError(f"[initial] amplitude must be in [0, 1) for profile = \"sine\", got {a}")
         dens_f = [lambda x, n=n: n * (1 + a * np.sin(2 * np.pi * x[:, 0] / length)) for n in dens]
         return dens_f, [u] * N, temp
-    # Sod: left/right tables override density/temperature on each half
-    left, right = init["left"] or {}, init["right"] or {}
+    # Sod: the left/right tables (validated, one value per species) override density/temperature per half
+    left, right = init["left"], init["right"]
 
-    def side(key, i):
-        def value(x):
-            lval = left.get(key, None)
-            rval = right.get(key, None)
-            base = (dens if key == "density" else temp)[i]
-            lv = base if lval is None else (lval[i] if isinstance(lval, list) else lval)
-            rv = base if rval is None else (rval[i] if isinstance(rval, list) else rval)
-            for name, v in (("left", lv), ("right", rv)):
-                if not (isinstance(v, (int, float)) and v > 0):
-                    raise InputError(f"[initial] {name}.{key} must be positive numbers, got {v!r}")
-            return np.where(x[:, 0] < 0.5 * length, lv, rv)
-        return value
-    return ([side("density", i) for i in range(N)], [u] * N, [side("temperature", i) for i in range(N)])
+    def side(key, base):
+        lv, rv = left.get(key, base), right.get(key, base)
+        return [lambda x, a=a, b=b: np.where(x[:, 0] < 0.5 * length, a, b) for a, b in zip(lv, rv)]
+    return side("density", dens), [u] * N, side("temperature", temp)
+
+
+def _grid_descriptors(mixture: Mixture) -> list[str]:
+    """One line per species: its velocity grid (kind, cells, degree, box) and node count."""
+    return [f"{s.name}: {g!r} n_v={g.size}" for s, g in zip(mixture.species, mixture.grids)]
+
+
+def _length(mesh: dict) -> float:
+    return mesh["length"][0] if isinstance(mesh["length"], list) else mesh["length"]
 
 
 class CaseRun:
@@ -137,25 +137,27 @@ class CaseRun:
         self.comm = comm
         self.outdir = case.run["output"]
         self.checkpoint_path = os.path.join(self.outdir, "checkpoint.h5")
+        self.restart = restart
+        self._vote_comm = comm.Dup()      # for the non-blocking "did every rank fail?" vote only
         mixture = build_mixture(case)
         self.t0, self.step0 = 0.0, 0
         if restart:
-            if not os.path.isfile(self.checkpoint_path):
-                raise InputError(f"--restart: no checkpoint at {self.checkpoint_path}")
-            mesh, f_ck, self.t0, self.step0, dt = read_checkpoint(self.checkpoint_path, MESH_NAME, comm)
+            mesh, f_ck, self.t0, self.step0, dt = self._read_checkpoint(mixture)
         else:
             mesh = build_mesh(case.mesh, comm)
         phase = PhaseSpace(mesh, mixture, degree=case.mesh["degree"])
+        nodes = comm.allreduce(phase.n_owned, op=MPI.SUM)
+        if comm.allreduce(phase.n_owned, op=MPI.MIN) == 0:
+            raise InputError(f"[mesh]: {nodes} space nodes on {comm.size} ranks leave some ranks without nodes; "
+                             "run on fewer ranks or use more cells")
+        if case.mesh["kind"] == "file":
+            estimate_memory(case, nodes)
         walls = {wid: make_wall(w) for wid, w in case.walls.items()}
-        length = case.mesh["length"][0] if isinstance(case.mesh["length"], list) else case.mesh["length"]
-        dens, vels, temps = _initial_moments(case, mixture, length)
-        # the grid must hold every initial and wall temperature
-        wall_T = [w.temperature for w in walls.values() if hasattr(w, "temperature")]
+        dens, vels, temps = _initial_moments(case, mixture, _length(case.mesh))
         x = phase.node_coordinates
-        for i, (s, g) in enumerate(zip(mixture.species, mixture.grids)):
-            Ts = temps[i](x) if callable(temps[i]) else np.array([temps[i]])
-            for T in np.unique(np.concatenate([np.ravel(Ts), wall_T])):
-                check_resolution(g, s, vels[i], float(T))
+        with agree(comm):       # checks of the owned nodes: an error on one rank reaches all
+            self._check_resolution(mixture, walls, x, vels, temps)
+        # (creating a Function's data is collective: never inside a block that may fail on one rank)
         if restart:
             initial = phase.function("f")
             initial.dat.data[:] = f_ck.dat.data_ro
@@ -169,12 +171,15 @@ class CaseRun:
         self.series = DiagnosticsSeries(os.path.join(self.outdir, "diagnostics.h5"), comm)
         self._reference = None
         if restart:
-            self.series.load(until_time=self.t0)
+            with agree(comm):
+                self.series.load(until_time=self.t0)
             names = mixture.invariant_names()
-            if all(k in self.series.columns for k in names):
+            if all(k in self.series.columns and self.series.columns[k] for k in names):
                 self._reference = {k: self.series.columns[k][0] for k in names}
         self.solver = KineticSolver(self.problem, solver_parameters=case.solver,
                                     monitors=[self._monitor])
+        # the case's dt is part of the checkpointed physics (a changed dt is refused above); the
+        # checkpoint's step is the one the interrupted run would have taken next (adaptive steppers)
         self.dt = dt if restart else case.run["dt"]
         self._last_progress = 0.0
         self._start = None
@@ -183,6 +188,56 @@ class CaseRun:
         self.structure = GenericStructure(phase, collisions=self.problem.collisions, transport=self.solver.transport)
         self._halo = phase.function("halo")
         self._fisher_floor = max([getattr(op, "tail_floor", 0.0) for op, _ in self.problem.collisions], default=0.0)
+
+    def _read_checkpoint(self, mixture: Mixture):
+        """Mesh, state, time, step and dt of the run's checkpoint, refused unless it ran this case's physics
+        on the same velocity grids."""
+        path = self.checkpoint_path
+        with agree(self.comm):
+            if not os.path.isfile(path):
+                raise InputError(f"--restart: no checkpoint at {path}")
+            attrs = read_checkpoint_meta(path)
+            if "fingerprint" not in attrs:
+                raise InputError(f"--restart: {path} does not record the case that wrote it (an older dgkinetic); "
+                                 "start afresh without --restart")
+            if attrs["fingerprint"] != self.case.fingerprint():
+                try:
+                    changed = physics_differences(json.loads(attrs.get("physics", "{}")), self.case.physics())
+                except ValueError:
+                    changed = []
+                raise InputError(f"--restart: the case differs from the run that wrote {path} in "
+                                 f"{', '.join(changed[:4]) or 'its definition'}; restart with that case, or "
+                                 "start afresh without --restart")
+            if json.loads(attrs.get("grids", "[]")) != _grid_descriptors(mixture):
+                raise InputError(f"--restart: the velocity grids of {path} differ from the ones this case builds "
+                                 f"({_grid_descriptors(mixture)}); start afresh without --restart")
+        return read_checkpoint(path, MESH_NAME, self.comm)
+
+    def _checkpoint_meta(self) -> dict:
+        """What defines the run, stored with every checkpoint and compared on restart."""
+        return {"fingerprint": self.case.fingerprint(), "physics": json.dumps(self.case.physics(), sort_keys=True),
+                "grids": json.dumps(_grid_descriptors(self.phase.mixture)), "space_degree": str(self.phase.degree)}
+
+    @staticmethod
+    def _check_resolution(mixture, walls, x, vels, temps) -> None:
+        """Every grid holds the initial state at the owned nodes and every wall's Maxwellian."""
+        for i, (s, g) in enumerate(zip(mixture.species, mixture.grids)):
+            Ts = temps[i](x) if callable(temps[i]) else np.array([temps[i]])
+            for T in np.unique(np.ravel(Ts)):
+                try:
+                    check_resolution(g, s, vels[i], float(T))
+                except InputError as e:
+                    raise InputError(f"[initial] {e}") from None
+        for wid, w in walls.items():
+            if not hasattr(w, "temperature"):
+                continue
+            u = np.zeros(mixture.dim)
+            u[:len(w.velocity)] = w.velocity
+            for s, g in zip(mixture.species, mixture.grids):
+                try:
+                    check_resolution(g, s, u, float(w.temperature))
+                except InputError as e:
+                    raise InputError(f"[walls.{wid}] {e}") from None
 
     # ------------------------------------------------------------------ per step
     def _record(self, step: int, t: float, X: np.ndarray) -> None:
@@ -219,7 +274,8 @@ class CaseRun:
     def _monitor(self, solver, step, t, X):
         run = self.case.run
         gstep = self.step0 + step
-        self._check_physical(t, X)
+        with agree(self.comm):
+            self._check_physical(t, X)
         if step > 0 and (gstep % run["diagnostics_every"] == 0):
             self._record(gstep, t, X)
         if step > 0 and run["checkpoint_every"] and gstep % run["checkpoint_every"] == 0:
@@ -228,7 +284,8 @@ class CaseRun:
             self.series.flush()
             with solver.state.dat.vec_wo as v:
                 solver.ts.getSolution().copy(v)
-            write_checkpoint(self.checkpoint_path, solver.state, t, gstep, solver.ts.getTimeStep())
+            write_checkpoint(self.checkpoint_path, solver.state, t, gstep, solver.ts.getTimeStep(),
+                             self._checkpoint_meta())
         if step > 0 and run["vtk_every"] and gstep % run["vtk_every"] == 0:
             self._write_vtk(t, X)
         now = time.perf_counter()
@@ -243,41 +300,83 @@ class CaseRun:
         self.vtk.write(*self.moments.update(X).values(), time=t)
 
     # ------------------------------------------------------------------ driving
+    def _write_text(self, name: str, text: str) -> None:
+        """Write a small text file into the output directory (rank 0; a failure reaches every rank)."""
+        path = os.path.join(self.outdir, name)
+        with agree(self.comm):
+            if self.comm.rank == 0:
+                try:
+                    with open(path, "w") as fh:
+                        fh.write(text)
+                except OSError as e:
+                    raise InputError(f"cannot write '{path}': {e.strerror}") from None
+
     def execute(self) -> dict:
-        os.makedirs(self.outdir, exist_ok=True)
+        """Run the case to [run] t_end, writing diagnostics, checkpoints, VTK and plots.
+
+        A fresh run first removes the checkpoint of an earlier run in the same directory (a fresh
+        run killed before its first checkpoint must not restart the earlier one). When the run
+        stops on an error raised on every rank (a non-physical state, a failed step, bad input met
+        while running), the diagnostics recorded so far are written before the error propagates.
+
+        Returns
+        -------
+        dict
+            Steps, rejections, iterations, wall time, peak memory, final time.
+        """
+        with agree(self.comm):
+            if self.comm.rank == 0:
+                try:
+                    os.makedirs(self.outdir, exist_ok=True)
+                except OSError as e:
+                    raise InputError(f"[run] output: cannot create '{self.outdir}': {e.strerror}") from None
+        if not self.restart:
+            remove_files([self.checkpoint_path, atomic_path(self.checkpoint_path)], self.comm)
         run = self.case.run
         mem = self.comm.allreduce(self.phase.local_state_bytes(), op=MPI.SUM)
         logger.info("%s: %d space nodes x %d velocity nodes = %.3g MB per state vector",
                     run["name"], self.comm.allreduce(self.phase.n_owned, op=MPI.SUM),
                     self.phase.mixture.size, mem / 1e6)
-        if self.comm.rank == 0:
-            with open(os.path.join(self.outdir, "case.resolved.toml"), "w") as fh:
-                fh.write(self.case.to_toml())
+        self._write_text("case.resolved.toml", self.case.to_toml())
         self._start = time.perf_counter()
-        if self.step0 == 0:
-            self._record(0, 0.0, self.solver.rows)
-        if self.t0 < run["t_end"] * (1 - 1e-12):
-            self.solver.solve(run["t_end"], self.dt, t0=self.t0)
+        try:
+            if self.step0 == 0:
+                self._record(0, 0.0, self.solver.rows)
+            if self.t0 < run["t_end"] * (1 - 1e-12):
+                self.solver.solve(run["t_end"], self.dt, t0=self.t0)
+        except Exception as e:
+            cause = root_cause(e)
+            # flushing is collective: only when every rank stopped (never block on a lone rank's error)
+            if is_collective(cause) or is_collective(e) or all_ranks_failed(self._vote_comm):
+                try:
+                    self.series.flush(attrs={"case": self.case.to_toml(), "stopped": str(cause)[:500]})
+                except InputError as flush_error:       # raised on every rank: report the first error
+                    logger.debug("diagnostics not written: %s", flush_error)
+            raise
+        final_time = self.solver.time if self.t0 < run["t_end"] * (1 - 1e-12) else self.t0
         X = self.solver.rows
-        if self.comm.rank == 0:
-            with open(os.path.join(self.outdir, "petsc_options.txt"), "w") as fh:
-                fh.write(_petsc_options_text(self.solver))
+        self._write_text("petsc_options.txt", _petsc_options_text(self.solver))
         self.series.flush(attrs={"case": self.case.to_toml()})
         if run["checkpoint_every"]:
-            write_checkpoint(self.checkpoint_path, self.solver.state, self.solver.time,
-                             self.step0 + self.solver.stats["steps"], self.solver.ts.getTimeStep())
+            write_checkpoint(self.checkpoint_path, self.solver.state, final_time,
+                             self.step0 + self.solver.stats["steps"], self.solver.ts.getTimeStep(),
+                             self._checkpoint_meta())
         if run["plot"]:
             from dgkinetic.plotting import plot_run
-            plot_run(self, X)
+            with agree(self.comm):
+                plot_run(self, X)
         summary = dict(self.solver.stats)
         summary["max_rss_MB"] = self.comm.allreduce(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, op=MPI.MAX)
-        summary["final_time"] = self.solver.time
+        summary["final_time"] = final_time
         logger.info("done: %d steps (%d rejected), %d nonlinear / %d linear iterations, %.2f s, %.0f MB peak",
                     summary["steps"], summary["rejected"], summary["nonlinear_iterations"],
                     summary["linear_iterations"], summary["wall_time"], summary["max_rss_MB"])
         if not all(math.isfinite(v) for v in self.series.columns["entropy"]):
             raise NonPhysicalStateError("entropy became non-finite")
+        if final_time < run["t_end"] * (1 - 1e-12):
+            raise NonPhysicalStateError(f"the run stopped at t = {final_time:.6g} before t_end = "
+                                        f"{run['t_end']:.6g}")
         return summary
 
 

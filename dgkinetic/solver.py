@@ -325,8 +325,11 @@ class KineticSolver:
 
         Conservation is exact when the last update solves (I − Δt J)δ = −G additively (see
         :meth:`_entropy_variable_step`); a solve ending on an entropy-variable update would leave
-        the invariants off by the size of the residual.
+        the invariants off by the size of the residual. The norms are global; whether the update was
+        additive is decided per rank, so it is reduced (additive on every rank) before the decision,
+        which every rank must take alike.
         """
+        from mpi4py import MPI
         xnorm, ynorm, fnorm = norms
         R = PETSc.SNES.ConvergedReason
         rtol, atol, stol, max_it = snes.getTolerances()
@@ -336,7 +339,7 @@ class KineticSolver:
             return R.CONVERGED_FNORM_ABS if fnorm <= atol else R.CONVERGED_ITERATING
         if not np.isfinite(fnorm):
             return R.DIVERGED_FNORM_NAN
-        if self._last_additive:
+        if snes.getComm().tompi4py().allreduce(bool(self._last_additive), op=MPI.LAND):
             if fnorm <= atol:
                 return R.CONVERGED_FNORM_ABS
             if fnorm <= rtol * self._fnorm0:
@@ -377,9 +380,13 @@ class KineticSolver:
 
     # ------------------------------------------------------------------ monitoring
     def _monitor(self, ts, step, t, x):
+        """After every step: refuse a non-finite state (on every rank if any rank has one), then the
+        user's monitors."""
+        from dgkinetic.collective import agree
         X = self._rows(x)
-        if not np.all(np.isfinite(X)):
-            raise NonPhysicalStateError(f"non-finite state at t={t:.6g} (step {step})")
+        with agree(self.phase.mesh.comm):
+            if not np.all(np.isfinite(X)):
+                raise NonPhysicalStateError(f"non-finite state at t={t:.6g} (step {step})")
         for mon in self.monitors:
             mon(self, step, t, X)
 
