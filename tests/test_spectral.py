@@ -265,7 +265,7 @@ def test_mixture_exchange_rates_converge_with_modes():
 
 def test_memory_estimate_and_refusal():
     """The estimate bounds what an evaluation allocates (numpy arrays traced; measured 8.5 MiB
-    against 13 MiB), a
+    against 16 MiB), a
     limit below one row and two σ nodes is refused in one line naming the figure and what to lower,
     and a limit between them gives smaller chunks with the same result."""
     species = [Species("a", mass=1.0), Species("b", mass=16.0)]

@@ -32,33 +32,42 @@ The state stays on the species' velocity grids (nodal values); every evaluation
 
 Bands, boxes and modes. The periodic box must hold the velocity boxes with room for the images of
 the convolutions: its half-width defaults to L = (w + R + w)/2 = 2w with w the largest velocity-box
-half-width and R = 2w. Each pair keeps relative speeds up to its own R_ij = w_i + w_j (its ρ rule
-lives on [0, R_ij]). Species i's band is k_i = max(2(p+1)/h_i, κ/s_i): what its grid resolves (cell
-width h_i, degree p) but never less than κ = 3.8 thermal wave numbers (s_i = ``grid.scale``, its
-thermal speed; the Maxwellian's spectrum is e^{−κ²/2} ≈ 7e-4 of its peak there). The default N is
-the smallest even N with π N/(2L) ≥ max_i k_i: it follows the box (L) and the narrowest species.
+half-width and R = 2w. Each pair keeps relative speeds up to its own R_ij = w_i + w_j, and its ρ
+rule lives on [0, R_ij]. Species i's band is k_i = max(2(p+1)/h_i, κ/s_i): what its grid resolves
+(cell width h_i, degree p), but never less than κ = 3.8 thermal wave numbers (s_i = ``grid.scale``,
+its thermal speed; a Maxwellian's spectrum is down to e^{−κ²/2} ≈ 7e-4 of its peak there). The
+default N is the smallest even N with π N/(2L) ≥ max_i k_i: it follows the box (L) and the
+narrowest species. (It used to follow the cell width only: on a fixed number of cells a wider box
+kept N and lost the thermal width — 2V, 4 Q3 cells, extent 4 → 6: N = 22 both, BKW error ×24; now
+N = 22 → 30 and ×3.7, what the coarser cells alone give. κ = 3.8 is the largest floor that keeps
+the 3V benchmark's grid, 4³ Q3 cells at extent 4.5, at N = 22.)
 
-Why the bands (measured; issue 12). The coefficients of a piecewise polynomial beyond what its
-grid resolves are the Fourier tails of its jumps at the cell faces (≈ 1/k). Fed to the σ and ρ
-quadratures, which integrate e^{i k·s} only for |k||s| below their degree, they come back as noise
-that grows with N. One species suffers it mildly (its shifts are ≤ R/2); in a mixture the shared
-grid's N is set by the narrowest species and the wide (light) species is shifted by m_j/(m_i+m_j) ρ
-≈ ρ in the cross pairs, so its jump tails dominated: masses 1 and 16 (thermal speeds 4:1), 2V, 8
-Q3 cells, extent 6: the energy exchange error was 6.8e-2 at the default N = 164 and did not fall
-with N. Cutting each species' coefficients, and its gain, at its own band removes that noise. The
-loss ν_ij is a ball (radius R_ij) convolved with f_j: it has f_j's band, and cutting it at species
-i's band rings (the ball's edge; 7e-3 error in ν of the light species from the heavy one), so it is
-interpolated with all modes.
+Mixtures (issue 12). Measured on masses 1 and 16 (thermal speeds 4:1, each grid scaled to its
+own), 2V, 8 Q3 cells, extent 6, T = 0.8 and 1.2, different drifts, against the Maxwell-molecule
+closed form of the exchange rates: the energy exchange error was 6.8e-2 at the default N = 164 and
+6.7e-2 at N = 256. It had five causes; with all five fixed it is 2.5e-4 (momentum 5e-6), and
+leaving out one fix at a time gives:
 
-Conservation. The invariants are restored pair by pair: a self pair keeps its species' number,
-momentum and energy, a cross pair the two numbers and the pair's momentum and energy. (One
-projection over the whole mixture moved the self-collision defects of one species into the
-exchange with the others.) The positive parts of gain and frequency (:meth:`SpectralBoltzmann.rhs`)
-keep explicit steps positive in the far tails; what they add is removed from the species' own
-invariants first, as otherwise it enters the exchange through the projection (it dominated the
-mixture's energy exchange error, 4e-3 of it). With all this the two-species exchange rates of the
-case above converge with N to the Maxwell-molecule closed form (energy 1.0, 2.9e-2, 3.7e-4, 2.5e-4,
-2.0e-4 at N = 64, 96, 128, 164, 256; momentum down to 5e-6; tests/test_spectral.py).
+- no bands (3.0e-2). The coefficients of a piecewise polynomial beyond what its grid resolves are
+  the Fourier tails of its jumps at the cell faces (≈ 1/k). The σ and ρ quadratures integrate
+  e^{i k·s} only for |k||s| below their degree, so those tails come back as noise that grows with
+  N (one species: shifts ≤ R/2, mild). In a mixture N is set by the narrowest species, the others
+  are over-resolved, and the wide (light) species is shifted by m_j/(m_i+m_j) ρ ≈ ρ in the cross
+  pairs. Each species' coefficients, and its gain, are cut at its own band.
+- one ρ range [0, max R] for all pairs (3.4e-2 with 16 radial points; 48 bring it to 3e-4): a
+  narrow pair's Gaussian in ρ was left to the few Gauss points near 0. Hence R_ij.
+- the loss cut at species i's band (6e-4): ν_ij is a ball (radius R_ij) convolved with f_j, so it
+  has f_j's band, and cutting it at i's rings from the ball's edge (7e-3 in ν of the light species
+  from the heavy one). It is interpolated with all modes.
+- positive parts (:meth:`SpectralBoltzmann.rhs`, which keep explicit steps positive in the far
+  tails) added straight to the rates (3.9e-3): what they add entered the exchange through the
+  projection. It is removed from the species' own invariants first.
+- one projection over the whole mixture (7e-4): it moved each species' self-collision defects into
+  the exchange. The invariants are restored pair by pair instead: a self pair keeps its species'
+  number, momentum and energy, a cross pair the two numbers and the pair's momentum and energy.
+
+The exchange rates now converge with N (energy 1.0, 2.9e-2, 3.7e-4, 2.5e-4, 2.0e-4 at N = 64, 96,
+128, 164 = default, 256; tests/test_spectral.py).
 
 Memory. :meth:`SpectralBoltzmann.evaluation_bytes` estimates one evaluation (tables, coefficients,
 the shifted copies of f per σ node); the rows (space nodes) and the σ nodes go in chunks that fit
@@ -385,7 +394,8 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
         """Estimated peak bytes of one evaluation over ``rows`` rows with ``sigma_batch`` σ nodes at a
         time: the precomputed tables plus the working arrays (coefficients of every species, the
         phases, the shifted copies A and B, their product, the transform temporaries, the
-        accumulators)."""
+        accumulators). 3V, two species, N = 64, one row: 420 MiB estimated, 364 MiB measured (the
+        process's resident-set growth; 239 MiB of it numpy arrays)."""
         P, S = self.periodic, len(self.mixture)
         full, half = P.N ** P.dim, P.n_half
         n_r = self.radial_points
@@ -395,7 +405,7 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                 + 16 * half * sigma_batch                         # phases
                 + sigma_batch * rows * (2 * 16 * half + 3 * 8 * full)   # phase·F̂, irfft temporary, A, B, AB
                 + 2 * 8 * full * rows)                            # Σ_σ ω A B, gain multiplier
-        return int(tables + work)
+        return int(tables + 1.25 * work)              # + 25%: the FFTs' own buffers (measured, 3V N = 64)
 
     def _plan_memory(self) -> None:
         """Rows per chunk and σ nodes per batch from ``memory_limit``; refuses if one row and one pair
