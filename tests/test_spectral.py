@@ -287,6 +287,8 @@ def test_memory_estimate_and_refusal():
     with pytest.raises(InputError, match=r"needs about .*(MiB|GiB).*memory_limit.*lower modes") as err:
         SpectralBoltzmann(mix, HardSpheres(), modes=24, radial_points=4, sphere_degree=3, memory_limit=need // 2)
     assert "\n" not in str(err.value)
+    with pytest.raises(InputError, match="memory_limit"):          # 3V N = 4096: refused before allocating
+        SpectralBoltzmann(mix, HardSpheres(), modes=4096)
     small = SpectralBoltzmann(mix, HardSpheres(), modes=24, radial_points=4, sphere_degree=3,
                               memory_limit=op.evaluation_bytes(1, 2) + 1)
     assert small.chunk_rows == 1 and small.sigma_batch == 2

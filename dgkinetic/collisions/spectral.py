@@ -345,8 +345,9 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
         self._sigma_order = _antipodal_order(self.antipode)
         self.radial_points = int(radial_points)
         self.workers = int(workers)
-        self.periodic = P = _PeriodicGrid(dim, modes, L, centre)
+        self._modes = int(modes)
         self._plan_memory()                                       # refuses before allocating anything large
+        self.periodic = P = _PeriodicGrid(dim, modes, L, centre)
         self.to_fourier = [P.from_nodes(g, k) for g, k in zip(grids, self.bands)]
         self.to_nodes = [P.to_nodes(g, k) for g, k in zip(grids, self.bands)]
         # the loss ν_ij = (ball of radius R_ij) * f_j carries f_j's band (its edge at |v| ≈ R_ij is as sharp
@@ -396,15 +397,16 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
         phases, the shifted copies A and B, their product, the transform temporaries, the
         accumulators). 3V, two species, N = 64, one row: 420 MiB estimated, 364 MiB measured (the
         process's resident-set growth; 239 MiB of it numpy arrays)."""
-        P, S = self.periodic, len(self.mixture)
-        full, half = P.N ** P.dim, P.n_half
-        n_r = self.radial_points
-        tables = 8 * S * S * (half + n_r * len(P.k_unique)) + 2 * 16 * sum(
-            P.N * n for g in self.mixture.grids for n in g.shape)
+        N, d, S = self._modes, self.mixture.dim, len(self.mixture)
+        full, half = N ** d, N ** (d - 1) * (N // 2 + 1)
+        distinct = d * (N // 2) ** 2 + 1                          # bound on the distinct |k|
+        tables = (8 * S * S * (half + self.radial_points * distinct)   # loss multipliers, gain tables
+                  + 3 * 8 * half                                  # |k| indices while building
+                  + 2 * 16 * sum(N * n for g in self.mixture.grids for n in g.shape))
         work = (16 * half * (S + 3) * rows                        # F̂ per species, Ĝ, N̂, rfft of Σ_σ AB
                 + 16 * half * sigma_batch                         # phases
                 + sigma_batch * rows * (2 * 16 * half + 3 * 8 * full)   # phase·F̂, irfft temporary, A, B, AB
-                + 2 * 8 * full * rows)                            # Σ_σ ω A B, gain multiplier
+                + 8 * full * rows + 8 * half)                     # Σ_σ ω A B, gain multiplier
         return int(tables + 1.25 * work)              # + 25%: the FFTs' own buffers (measured, 3V N = 64)
 
     def _plan_memory(self) -> None:
@@ -413,9 +415,9 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
         M = len(self.omega)
         need = self.evaluation_bytes(1, 2)
         if need > self.memory_limit:
-            P = self.periodic
             raise InputError(
-                f"spectral Boltzmann: one evaluation needs about {_gib(need)} (N = {P.N} modes in {P.dim}D, "
+                f"spectral Boltzmann: one evaluation needs about {_gib(need)} (N = {self._modes} modes in "
+                f"{self.mixture.dim}D, "
                 f"{len(self.mixture)} species, {self.radial_points} radial points), above memory_limit "
                 f"{_gib(self.memory_limit)}; lower modes (or the velocity extent / the species' thermal-speed "
                 "ratio), or raise memory_limit")
@@ -478,7 +480,6 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                 mu_i, mu_j = m[i] / (m[i] + m[j]), m[j] / (m[i] + m[j])
                 Nhat = self.loss_multiplier[i][j] * Fhat[j]
                 Ghat = np.zeros_like(Fhat[i])
-                gains = P.gather(self._gain_table[i][j])                      # (n_ρ, N, …, N//2+1)
                 for q, rho in enumerate(self.rho[i, j]):
                     if self.radial[i, j, q] == 0.0:
                         continue
@@ -494,7 +495,8 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                         term = np.tensordot(self.omega[idx], A * B, axes=1)  # (rows, N, …, N)
                         Pw = term if Pw is None else Pw + term
                         del A, B
-                    Ghat += gains[q] * scipy.fft.rfftn(Pw, axes=P.axes, workers=self.workers)
+                    Ghat += P.gather(self._gain_table[i][j][q]) * scipy.fft.rfftn(Pw, axes=P.axes,
+                                                                                 workers=self.workers)
                 out[i, j] = (self._at_nodes(i, Ghat), self._at_nodes(i, Nhat, band=False))
         return out
 
