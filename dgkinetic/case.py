@@ -568,7 +568,8 @@ def check_solver_options(options) -> dict:
     Returns
     -------
     dict
-        Lower-case names (PETSc's are case-insensitive) to values; ``*_type`` values lower-cased.
+        Lower-case names (PETSc's are case-insensitive) to values; ``*_type`` values lower-cased;
+        printing flags switched on map to ``""`` (no value: the terminal), switched off are dropped.
 
     Raises
     ------
@@ -597,7 +598,10 @@ def check_solver_options(options) -> dict:
             if not (isinstance(value, bool) or value == ""):
                 raise InputError(f"{where}: a case may switch it on or off (true/false) only; a viewer (a file) "
                                  "goes on the command line")
-        elif any(part in name for part in _COMMAND_LINE_ONLY):
+            if value is not False:
+                out[name] = ""           # on: the option without a value prints to the terminal
+            continue
+        if any(part in name for part in _COMMAND_LINE_ONLY):
             raise InputError(f"{where}: options that load code or write, draw or read files are taken from the "
                              "command line only (-dgk_...), not from a case file")
         out[name] = _solver_value(where, name, value)

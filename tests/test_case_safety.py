@@ -147,3 +147,16 @@ def test_failed_run_leaves_its_diagnostics(tmp_path):
         t = np.asarray(h["time"])
         assert len(t) >= 2 and t[-1] < 20.0
         assert "stopped" in h.attrs
+
+
+def test_printing_flag_switched_on_in_a_case(tmp_path, capfd):
+    """`ts_monitor = true` prints PETSc's monitor to the terminal (as the flag -dgk_ts_monitor, not as a
+    viewer named "true", which PETSc refuses); `false` leaves it off."""
+    from dgkinetic.cli import main
+    text = short_case(tmp_path, **{"checkpoint_every = 5": "checkpoint_every = 0"})
+    status = main(["run", write_case(tmp_path, text + "ts_monitor = true\nksp_converged_reason = false\n")])
+    out = capfd.readouterr().out
+    assert status == 0
+    assert "TS (dgk_) dt 0.01 time 0.06" in out
+    assert "-dgk_ts_monitor" in (tmp_path / "out" / "petsc_options.txt").read_text()
+    assert "converged_reason" not in (tmp_path / "out" / "petsc_options.txt").read_text()
