@@ -72,8 +72,11 @@ The exchange rates now converge with N (energy 1.0, 2.9e-2, 3.7e-4, 2.5e-4, 2.0e
 Memory. :meth:`SpectralBoltzmann.evaluation_bytes` estimates one evaluation (tables, coefficients,
 the shifted copies of f per σ node); the rows (space nodes) and the σ nodes go in chunks that fit
 ``memory_limit``, and a set-up that does not fit with one row and one antipodal pair of σ nodes is
-refused with one line naming the figure. The loss multiplier is tabulated on the distinct |k| (≤ d
-N²/4 values), not on the grid: a 3V mixture at N = 112 needs ≈ 1.8 GiB per row instead of 18 GB.
+refused with one line naming the figure, before anything large is allocated. The loss multiplier
+is tabulated on the distinct |k| (≤ d N²/4 + 1 values) instead of on a (8N + 32) × N^d/2 array of
+radial nodes by modes: the 3V two-species set-up of issue 12 at N = 112 (which asked for 18 GB and
+was killed) is estimated at 2.2 GiB per row with all 26 σ nodes and runs in batches of 12 within
+the default 2 GiB.
 
 What it does not have: a dissipative bracket or Jacobian (explicit stepping only), quantum
 statistics, anisotropic scattering. Its error has an absolute floor spread over the whole box, so
@@ -289,6 +292,8 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
     explicit_only = True
     #: κ: every species keeps its modes up to at least κ / (its thermal speed) (module docstring)
     THERMAL_BAND = 3.8
+    #: the gain multipliers are stored on the rfft layout below this size (else rebuilt per use)
+    GAIN_TABLE_BYTES = 2 ** 26
 
     def __init__(self, mixture: Mixture, kernel: CollisionKernel, *, modes: int | None = None,
                  radial_points: int = 16, sphere_degree: int = 7, cutoff: float | None = None,
@@ -383,6 +388,10 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                 mu_j = self.masses[j] / (self.masses[i] + self.masses[j])
                 self._gain_table[i][j] = self.radial[i, j][:, None] * _angular_transform(
                     dim, mu_j * rho[:, None] * ku[None, :])
+        # the gain multipliers on the rfft layout, kept if small (else gathered per radial node)
+        self._gain_full = None
+        if self._gain_full_bytes() <= self.GAIN_TABLE_BYTES:
+            self._gain_full = [[P.gather(t) for t in row] for row in self._gain_table]
         # sub-mixtures of each pair, for the per-pair conservation projection
         self._pairs = [(i, j) for i in range(S) for j in range(i, S)]
         self._pair_mixture = {(i, j): Mixture([mixture.species[i]] + ([mixture.species[j]] if j != i else []),
@@ -400,7 +409,9 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
         N, d, S = self._modes, self.mixture.dim, len(self.mixture)
         full, half = N ** d, N ** (d - 1) * (N // 2 + 1)
         distinct = d * (N // 2) ** 2 + 1                          # bound on the distinct |k|
+        full_gain = self._gain_full_bytes()
         tables = (8 * S * S * (half + self.radial_points * distinct)   # loss multipliers, gain tables
+                  + (full_gain if full_gain <= self.GAIN_TABLE_BYTES else 0)
                   + 3 * 8 * half                                  # |k| indices while building
                   + 2 * 16 * sum(N * n for g in self.mixture.grids for n in g.shape))
         work = (16 * half * (S + 3) * rows                        # F̂ per species, Ĝ, N̂, rfft of Σ_σ AB
@@ -408,6 +419,10 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                 + sigma_batch * rows * (2 * 16 * half + 3 * 8 * full)   # phase·F̂, irfft temporary, A, B, AB
                 + 8 * full * rows + 8 * half)                     # Σ_σ ω A B, gain multiplier
         return int(tables + 1.25 * work)              # + 25%: the FFTs' own buffers (measured, 3V N = 64)
+
+    def _gain_full_bytes(self) -> int:
+        N, d, S = self._modes, self.mixture.dim, len(self.mixture)
+        return 8 * S * S * self.radial_points * N ** (d - 1) * (N // 2 + 1)
 
     def _plan_memory(self) -> None:
         """Rows per chunk and σ nodes per batch from ``memory_limit``; refuses if one row and one pair
@@ -434,7 +449,7 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
     def nbytes(self) -> int:
         """Bytes of everything precomputed (transfer matrices, loss multipliers, radial tables)."""
         arrays = [m for mats in self.to_fourier + self.to_nodes for m in mats]
-        arrays += [m for row in self.loss_multiplier + self._gain_table for m in row]
+        arrays += [m for row in self.loss_multiplier + self._gain_table + (self._gain_full or []) for m in row]
         arrays += [self.radial, self.rho]
         return int(sum(a.nbytes for a in arrays))
 
@@ -473,7 +488,9 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
         mix, P = self.mixture, self.periodic
         Fhat = self._fourier(X2)
         m = self.masses
-        M, batch = len(self.omega), self.sigma_batch
+        batches = [(self.sigma[idx], self.omega[idx], np.arange(len(idx)) ^ 1)
+                   for idx in (self._sigma_order[b:b + self.sigma_batch]
+                               for b in range(0, len(self.omega), self.sigma_batch))]
         out = {}
         for i in range(len(mix)):
             for j in range(len(mix)):
@@ -484,19 +501,17 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                     if self.radial[i, j, q] == 0.0:
                         continue
                     Pw = None
-                    for b0 in range(0, M, batch):
-                        idx = self._sigma_order[b0:b0 + batch]
-                        sig = self.sigma[idx]
+                    for sig, omega, partner in batches:
                         A = self._shifted(Fhat[i], mu_j * rho * sig)
                         if i == j:                                            # −σ is the batch's neighbour
-                            B = A[np.arange(len(idx)) ^ 1]
+                            B = A[partner]
                         else:
                             B = self._shifted(Fhat[j], -mu_i * rho * sig)
-                        term = np.tensordot(self.omega[idx], A * B, axes=1)  # (rows, N, …, N)
+                        term = np.tensordot(omega, A * B, axes=1)            # (rows, N, …, N)
                         Pw = term if Pw is None else Pw + term
                         del A, B
-                    Ghat += P.gather(self._gain_table[i][j][q]) * scipy.fft.rfftn(Pw, axes=P.axes,
-                                                                                 workers=self.workers)
+                    gain = self._gain_full[i][j][q] if self._gain_full else P.gather(self._gain_table[i][j][q])
+                    Ghat += gain * scipy.fft.rfftn(Pw, axes=P.axes, workers=self.workers)
                 out[i, j] = (self._at_nodes(i, Ghat), self._at_nodes(i, Nhat, band=False))
         return out
 
@@ -528,9 +543,12 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
             for a, b in ((i, j), (j, i))[: len(sub)]:
                 G, nu = terms[a, b]
                 Xa = X2[:, sl[a]]
-                # positive parts, with what they add removed from species a's own invariants
+                # positive parts, with what they add removed from species a's own invariants (a self
+                # pair's projection below does exactly that: P(r + P c) = P(r + c))
                 clip = np.maximum(G, 0.0) - G - (np.maximum(nu, 0.0) - nu) * Xa
-                rates.append(G - nu * Xa + restore_conservation(self._species_mixture[a], Xa, clip)[0])
+                if i != j:
+                    clip = restore_conservation(self._species_mixture[a], Xa, clip)[0]
+                rates.append(G - nu * Xa + clip)
             Xs = np.concatenate([X2[:, sl[a]] for a in sub], axis=1)
             Rs = restore_conservation(self._pair_mixture[i, j], Xs, np.concatenate(rates, axis=1))[0]
             start = 0
