@@ -9,6 +9,8 @@
 set -euo pipefail
 
 PETSC_VERSION=3.26.0
+# sha256 of PyPI's petsc-3.26.0.tar.gz (the PETSc source tree with ./configure)
+PETSC_SHA256=f5230023e6e22ee607802a13c82bc25f3d81e71654ad386a5b9bdff17fed93df
 FIREDRAKE_VERSION=2026.10.0
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${DGKINETIC_CACHE:-$HOME/.cache/dgkinetic}
@@ -17,6 +19,9 @@ petsc_arch=arch-firedrake-default
 venv=$here/.venv
 log=$cache/logs
 mkdir -p "$cache" "$log"
+# pip keeps its downloads and built wheels (petsc4py is compiled against this PETSc) beside the PETSc
+# build, so an empty DGKINETIC_CACHE means a truly fresh set-up.
+export PIP_CACHE_DIR=$cache/pip
 
 say() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 run_logged() {  # run_logged NAME CMD... : quiet unless it fails, then show the log's tail
@@ -33,7 +38,7 @@ debs=(bison build-essential cmake flex gfortran git libopenblas-dev libopenmpi-d
       ninja-build pkg-config libfftw3-dev libfftw3-mpi-dev libhwloc-dev libhdf5-mpi-dev
       libhdf5-openmpi-dev libmumps-ptscotch-dev libmetis-dev libnetcdf-dev libpnetcdf-dev
       libptscotch-dev libscalapack-openmpi-dev libsuitesparse-dev libsuperlu-dev
-      libsuperlu-dist-dev curl)
+      libsuperlu-dist-dev)
 missing=()
 for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -50,14 +55,15 @@ if [ ! -f "$petsc_dir/.dgkinetic-built" ]; then
     say "building PETSc $PETSC_VERSION in $petsc_dir (about 6 min)"
     rm -rf "$petsc_dir" "$cache/petsc-src"
     mkdir -p "$cache/petsc-src"
-    # pip resolves the archive on the configured package index and prints its address (with its
-    # sha256) at -vvv; it then fails building metadata, which is expected: only the address is wanted.
-    link=$(python3 -m pip download --no-deps --no-build-isolation --no-binary petsc -d "$cache/petsc-src" \
-          -vvv "petsc==$PETSC_VERSION" 2>&1 | grep -Eo "https?://[^ \"]*petsc-$PETSC_VERSION\.tar\.gz#sha256=[0-9a-f]+" | head -n1 || true)
-    [ -n "$link" ] || { echo "setup: could not locate petsc-$PETSC_VERSION.tar.gz on the package index" >&2; exit 1; }
+    # pip fetches the source archive through its supported interface (`pip download`, build isolation
+    # on: without it pip fails while preparing metadata); the archive is then checked against the
+    # sha256 pinned above, so a changed or corrupted archive stops here instead of building.
+    run_logged petsc-download python3 -m pip download --no-deps --no-binary petsc \
+        -d "$cache/petsc-src" "petsc==$PETSC_VERSION"
     archive=$cache/petsc-src/petsc-$PETSC_VERSION.tar.gz
-    curl -fsSL -o "$archive" "${link%%#*}"
-    echo "${link##*sha256=}  $archive" | sha256sum -c --quiet - || { echo "setup: petsc archive checksum mismatch" >&2; exit 1; }
+    [ -f "$archive" ] || { echo "setup: pip did not save $archive" >&2; exit 1; }
+    echo "$PETSC_SHA256  $archive" | sha256sum -c --quiet - \
+        || { echo "setup: $archive does not match the pinned sha256 $PETSC_SHA256" >&2; exit 1; }
     tar -xzf "$archive" -C "$cache/petsc-src"
     mv "$cache/petsc-src/petsc-$PETSC_VERSION" "$petsc_dir"
     cd "$petsc_dir"
