@@ -186,9 +186,5 @@ def test_case_file_with_mesh_passes_check(tmp_path, name):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     r = subprocess.run([sys.executable, "-m", "dgkinetic.cli", "check", str(case)], capture_output=True,
                        text=True, timeout=600, env=env)
-    if r.returncode == 2 and "object has no attribute 'init'" in r.stderr:
-        # dgkinetic.run.build_mesh calls mesh.init(), which Firedrake 2026.10 no longer has, so every
-        # kind = "file" mesh is refused; remove this branch once build_mesh drops that call
-        pytest.xfail("dgkinetic.run.build_mesh calls mesh.init(): " + r.stderr.strip())
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"{case}: ok"
