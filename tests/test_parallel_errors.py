@@ -56,3 +56,36 @@ def test_rank0_write_failure_reaches_every_rank_and_keeps_nothing_half_written(t
     r, _ = mpirun(2, "run", write_case(tmp_path, base_case(tmp_path)))
     one_line(r, "cannot write")
     assert not (out / "diagnostics.h5").exists()
+
+
+AGREE = """
+import json
+from mpi4py import MPI
+from dgkinetic.collective import agree, is_collective
+from dgkinetic.errors import NonPhysicalStateError
+comm = MPI.COMM_WORLD
+try:
+    with agree(comm):
+        if comm.rank == 1:
+            raise NonPhysicalStateError("density -1 at x=[0.9]")
+    result = None
+except NonPhysicalStateError as e:
+    result = [str(e), is_collective(e)]
+with agree(comm):
+    pass                                   # nobody fails: no error anywhere
+results = comm.gather(result)
+if comm.rank == 0:
+    print(json.dumps(results), flush=True)
+"""
+
+
+def test_agree_raises_the_same_error_on_every_rank():
+    """A non-physical state found by rank 1 alone reaches rank 0 as the same kind and message."""
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1", OMP_NUM_THREADS="1")
+    r = subprocess.run(["mpiexec", "-n", "2", sys.executable, "-c", AGREE], capture_output=True, text=True,
+                       env=env, timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    import json
+    results = json.loads(r.stdout.strip().splitlines()[-1])
+    assert results == [["density -1 at x=[0.9]", True], ["density -1 at x=[0.9]", True]]
