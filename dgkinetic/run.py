@@ -1,6 +1,7 @@
 """Build the Python objects a case file describes and run it with outputs, progress and restart."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -138,6 +139,9 @@ class CaseRun:
         self.outdir = case.run["output"]
         self.checkpoint_path = os.path.join(self.outdir, "checkpoint.h5")
         self.restart = restart
+        if case.run["vtk_every"] and importlib.util.find_spec("vtkmodules") is None:
+            raise InputError("[run] vtk_every needs the vtk package (pip install vtk), which Firedrake does not "
+                             "install; set vtk_every = 0 or install it")
         self._vote_comm = comm.Dup()      # for the non-blocking "did every rank fail?" vote only
         mixture = build_mixture(case)
         self.t0, self.step0 = 0.0, 0
@@ -295,8 +299,10 @@ class CaseRun:
                         solver.ts.getTimeStep(), now - self._start)
 
     def _write_vtk(self, t, X):
+        """Append the moments at t to moments.pvd (a restart continues the interrupted run's file)."""
         if self.vtk is None:
-            self.vtk = fd.VTKFile(os.path.join(self.outdir, "moments.pvd"), comm=self.comm)
+            self.vtk = fd.VTKFile(os.path.join(self.outdir, "moments.pvd"), comm=self.comm,
+                                  mode="a" if self.restart else "w")
         self.vtk.write(*self.moments.update(X).values(), time=t)
 
     # ------------------------------------------------------------------ driving

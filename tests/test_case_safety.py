@@ -160,3 +160,14 @@ def test_printing_flag_switched_on_in_a_case(tmp_path, capfd):
     assert "TS (dgk_) dt 0.01 time 0.06" in out
     assert "-dgk_ts_monitor" in (tmp_path / "out" / "petsc_options.txt").read_text()
     assert "converged_reason" not in (tmp_path / "out" / "petsc_options.txt").read_text()
+
+
+def test_vtk_output_without_vtk_is_refused_before_running(tmp_path, cli_main):
+    """vtk_every needs the vtk package, which Firedrake does not install: one line at set-up, not a
+    traceback from inside the time stepper."""
+    import importlib.util
+    if importlib.util.find_spec("vtkmodules") is not None:
+        pytest.skip("vtk is installed here")
+    text = short_case(tmp_path, **{"checkpoint_every = 5": "checkpoint_every = 0\nvtk_every = 2"})
+    one_error_line(cli_main("check", write_case(tmp_path, text)), "vtk_every")
+    assert not (tmp_path / "out").exists()
