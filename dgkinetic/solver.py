@@ -35,9 +35,19 @@ __all__ = ["KineticProblem", "KineticSolver", "DEFAULT_PARAMETERS", "OPTIONS_PRE
 
 OPTIONS_PREFIX = "dgk_"
 
-EXPLICIT_TYPES = {"euler", "rk", "ssp", "rk4", "3bs", "mimex"}
+EXPLICIT_TYPES = {"euler", "rk", "ssp", "mimex"}
 IMEX_TYPES = {"arkimex"}
 IMPLICIT_TYPES = {"beuler", "bdf", "theta", "cn", "alpha", "glle", "irk", "radau5", "dirk"}
+
+#: Radius r of the half-disc {|z| ≤ r, Re z ≤ 0} inside the stability region of an explicit
+#: method, from its stability polynomial: 1 + z + z²/2 + z³/6 (every 3-stage third-order RK,
+#: Bogacki–Shampine's 3bs included) holds it up to r = √3, the classical RK4 up to 2.61. The
+#: upwind DG transport spectrum lies in the left half-plane, so Δt·ρ ≤ r keeps it stable. Methods
+#: whose region misses the imaginary axis near 0 (Euler, two-stage RK2) get a conservative 0.5.
+HALF_DISC_RADIUS = MappingProxyType({"rk:3": 1.73, "rk:3bs": 1.73, "rk:4": 2.61})
+UNLISTED_HALF_DISC_RADIUS = 0.5
+#: Fraction of the estimated stability limit the adaptive controller may use.
+STABILITY_SAFETY = 0.9
 
 #: defaults of each kind of stepping (read-only; copy and update to change)
 DEFAULT_PARAMETERS = MappingProxyType({
@@ -90,6 +100,16 @@ class KineticProblem:
                 raise InputError("collisions must be a list of (operator, rate) pairs")
             if not (math.isfinite(item[1]) and item[1] >= 0):
                 raise InputError(f"collision rate must be non-negative and finite, got {item[1]}")
+
+
+def command_line_options(prefix: str) -> dict:
+    """The options of the PETSc database under ``prefix``, without it (names lower-cased)."""
+    out = {}
+    for name, value in PETSc.Options().getAll().items():
+        name = name.lower()
+        if name.startswith(prefix):
+            out[name[len(prefix):]] = value
+    return out
 
 
 def stepping_kind(ts_type: str) -> str:
@@ -164,24 +184,25 @@ class KineticSolver:
         self.mixture = phase.mixture
         self.transport = (Transport(phase, problem.walls, problem.transport_speed)
                           if problem.transport_speed != 0 else None)
-        user = dict(petsctools.flatten_parameters(solver_parameters or {}))
-        opts = PETSc.Options()
         prefix = options_prefix if options_prefix.endswith("_") else options_prefix + "_"
+        user = {k.lower(): v for k, v in petsctools.flatten_parameters(solver_parameters or {}).items()}
+        command_line = command_line_options(prefix)
+        # the kind of stepping follows the TS type the user asked for (command line over
+        # solver_parameters); without one: "arkimex" with collisions that have a Jacobian, else "rk"
         explicit_ops = [type(op).__name__ for op, _ in problem.collisions if getattr(op, "explicit_only", False)]
-        ts_type = ((opts.getString(prefix + "ts_type") if opts.hasName(prefix + "ts_type") else None)
-                   or user.get("ts_type")
-                   or ("arkimex" if problem.collisions and not explicit_ops else "rk"))
+        asked = {**user, **command_line}
+        ts_type = str(asked.get("ts_type") or ("arkimex" if problem.collisions and not explicit_ops else "rk")).lower()
         self.kind = stepping_kind(ts_type)
         if explicit_ops and self.kind != "explicit":
             raise InputError(f"{explicit_ops[0]} has no Jacobian and must be stepped explicitly; "
                              f"ts_type '{ts_type}' treats collisions implicitly (use e.g. ts_type = \"rk\")")
-        if self.kind == "explicit" or not problem.collisions:
-            params = dict(DEFAULT_PARAMETERS["explicit"])
-        else:
-            params = dict(DEFAULT_PARAMETERS[self.kind])
-        params.update(user)
-        params["ts_type"] = ts_type
-        self.parameters = params
+        defaults = DEFAULT_PARAMETERS["explicit" if self.kind == "explicit" or not problem.collisions else self.kind]
+        # layers: defaults of the kind, then solver_parameters (PETSc puts the command line on top)
+        params = {**defaults, **user}
+        if "ts_type" in asked and asked["ts_type"] != defaults["ts_type"]:
+            params = {k: v for k, v in params.items() if not k.startswith(f"ts_{defaults['ts_type']}_")}
+        #: the options PETSc runs this solver with: defaults < solver_parameters < command line
+        self.parameters = {**params, **command_line}
         self.state = problem.initial.copy(deepcopy=True)
         self.state.rename("f")
         self._work = phase.function("work")
@@ -218,7 +239,9 @@ class KineticSolver:
             pc.setPythonContext(self._block_pc)
         petsctools.attach_options(ts, parameters=params, options_prefix=prefix)
         self.ts = ts
+        self._prefix = prefix
         self._from_options = False
+        self._step_limit = None
 
     # ------------------------------------------------------------------ pieces of the RHS
     def _rows(self, vec) -> np.ndarray:
@@ -405,8 +428,11 @@ class KineticSolver:
         ts.setStepNumber(0)
         if not self._from_options:
             ts.setExactFinalTime(PETSc.TS.ExactFinalTime.MATCHSTEP)
+            self._limit_adaptive_step()
             petsctools.set_from_options(ts)
             self._from_options = True
+        if self._step_limit is not None:
+            ts.setTimeStep(min(dt, self._step_limit))
         start = time.perf_counter()
         with self.state.dat.vec as u, petsctools.inserted_options(ts):
             ts.solve(u)
@@ -420,6 +446,68 @@ class KineticSolver:
             raise NonPhysicalStateError(f"time stepping failed at t={ts.getTime():.6g}: TS reason {reason}")
         logger.debug("solve: %s", self.stats)
         return self.state
+
+    def _limit_adaptive_step(self) -> None:
+        """Keep an adaptive controller inside the stability region of the explicit part.
+
+        An error-based controller alone grows the step past the stability limit of transport
+        (the error estimate of a steady state is zero) and then chatters there, rejecting steps
+        and polluting the solution at the level of its tolerance. The largest step is therefore
+        capped at :meth:`stable_step` (the option ``ts_adapt_dt_max``) unless the user sets it.
+        """
+        self._step_limit = None
+        if str(self.parameters.get("ts_adapt_type", "basic")).lower() == "none" or "ts_adapt_dt_max" in self.parameters:
+            return
+        limit = self.stable_step()
+        if math.isfinite(limit):
+            petsctools.set_default_parameter(self.ts, "ts_adapt_dt_max", limit)
+            self.parameters["ts_adapt_dt_max"] = limit
+            self._step_limit = limit
+            logger.info("adaptive step capped at the stability limit %.4g", limit)
+
+    def stable_step(self) -> float:
+        """Largest step for which the explicitly treated terms are stable with this TS method.
+
+        ρ, the spectral radius of the explicit part, is estimated by power iteration: transport
+        (:meth:`~dgkinetic.transport.Transport.spectral_radius`) plus, for fully explicit
+        stepping, the collisions linearised at the current state. The step is
+        ``STABILITY_SAFETY · r / ρ`` with r the method's :data:`HALF_DISC_RADIUS`; ``inf`` when
+        nothing is explicit.
+        """
+        rho = 0.0
+        if self.transport is not None and self.kind in ("explicit", "imex"):
+            rho += self.transport.spectral_radius()
+        if self.kind == "explicit" and self.problem.collisions:
+            rho += self.collision_spectral_radius(self.rows)
+        if rho == 0.0:
+            return math.inf
+        ts_type = str(self.parameters.get("ts_type")).lower()
+        subtype = str(self.parameters.get(f"ts_{ts_type}_type", {"rk": "3bs"}.get(ts_type, ""))).lower()
+        radius = HALF_DISC_RADIUS.get(f"{ts_type}:{subtype}", UNLISTED_HALF_DISC_RADIUS)
+        return STABILITY_SAFETY * radius / rho
+
+    def collision_spectral_radius(self, X: np.ndarray, iterations: int = 12) -> float:
+        """Largest |λ| of Σ rate ∂C/∂f at the rows X over all ranks (power iteration with
+        finite-difference Jacobian-vector products; directions X ⊙ z keep the probes positive)."""
+        comm = self.phase.mesh.comm
+        X = self.admissible(X)
+        base = self.collision_rhs(X)
+        rng = np.random.default_rng(11 + comm.rank)
+        d = X * rng.standard_normal(X.shape)
+
+        def norm(a):
+            return math.sqrt(comm.allreduce(float(np.sum(a * a))))
+
+        growth = 0.0
+        scale = norm(X)
+        for _ in range(iterations):
+            nd = norm(d)
+            if nd == 0.0:
+                return 0.0
+            h = 1e-7 * scale / nd
+            d = (self.collision_rhs(X + h * d) - base) / h
+            growth = norm(d) / nd
+        return growth
 
     @property
     def time(self) -> float:

@@ -14,9 +14,11 @@ upwinding by the sign of v·n_F is exact and walls act pointwise on facet nodes.
 """
 from __future__ import annotations
 
+import math
 from functools import cached_property
 
 import numpy as np
+from mpi4py import MPI
 
 import firedrake as fd
 from dgkinetic.errors import InputError
@@ -253,6 +255,71 @@ class Transport:
             brows, test = self._boundary_rows
             out[brows] -= self.speed * (test @ self._incoming(plus @ X))
         return out
+
+    def conserved_invariants(self) -> list[str]:
+        """The collision invariants (names of :meth:`~dgkinetic.mixture.Mixture.invariant_names`)
+        this transport conserves exactly with its walls.
+
+        Every species' number, unless a wall is open (inflow, outflow); the energy, if every wall
+        is specular (or there are none); the momentum along a velocity axis, if every wall is
+        specular with its normal orthogonal to that axis (or there are none). Diffuse and Maxwell
+        walls exchange momentum and energy with the gas. Collective (same list on every rank).
+        """
+        mix = self.phase.mixture
+        comm = self.phase.mesh.comm
+        walls = list(self._wall_rows.values()) if self.boundary is not None else []
+        open_ = any(isinstance(w["wall"], (Inflow, Outflow)) for w in walls)
+        specular = all(isinstance(w["wall"], Specular) for w in walls)
+        # largest |n_a| over the facet nodes of all walls, per space direction (0 where no wall)
+        reach = np.zeros(mix.dim)
+        for w in walls:
+            if len(w["rows"]):
+                reach[:self.phase.dim] = np.maximum(reach[:self.phase.dim],
+                                                    np.abs(self.boundary.normals[w["rows"]]).max(axis=0))
+        reach = comm.allreduce(reach, op=MPI.MAX)
+        axes = mix.grids[0].axis_names
+        keep = []
+        for name in mix.invariant_names():
+            if name.startswith("number_"):
+                ok = not open_
+            elif name == "energy":
+                ok = specular
+            else:
+                ok = specular and reach[axes.index(name[len("momentum_"):])] < 1e-12
+            if ok:
+                keep.append(name)
+        return keep
+
+    def spectral_radius(self, iterations: int = 40, seed: int = 0) -> float:
+        """Estimate of the largest |λ| of the (linear) transport operator, by power iteration.
+
+        The operator is applied to a random state ``iterations`` times (walls included; an inflow
+        wall's constant part is subtracted) and the last growth factor ‖Ax‖/‖x‖ is returned. For
+        the non-normal upwind operator this factor approaches the largest |λ| from the side of the
+        numerical radius, i.e. it errs towards a smaller stable step. Collective over the mesh's
+        ranks (the same value on every rank).
+        """
+        phase = self.phase
+        comm = phase.mesh.comm
+        n, size = phase.n_owned, phase.mixture.size
+        work = phase.function("power_iteration")
+        rng = np.random.default_rng(seed + 7919 * comm.rank)
+        x = rng.standard_normal((n, size))
+        out = np.empty((n, size))
+        affine = self.rhs_rows(np.zeros((n, size)), work, np.empty((n, size)))
+
+        def norm(a):
+            return math.sqrt(comm.allreduce(float(np.sum(a * a))))
+
+        growth = 0.0
+        for _ in range(iterations):
+            x /= norm(x)
+            y = self.rhs_rows(x, work, out) - affine
+            growth = norm(y)
+            if growth == 0.0:
+                return 0.0
+            x = y
+        return growth
 
     @cached_property
     def _boundary_columns(self):
