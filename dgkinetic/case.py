@@ -46,7 +46,7 @@ SCHEMA = {
     "collisions": {"operator": (str, _REQ), "kernel": (str, "maxwell"), "rate": (float, 1.0),
                    "potential": ((str, float), "maxwell"), "sphere_points": (int, 0),
                    "gamma": (float, 0.0), "coulomb_log": (float, 1.0), "nu": ((float, list), 1.0),
-                   "tail_floor": (float, 1e-6), "form": (str, "weak"), "modes": (int, 0),
+                   "tail_floor": (float, 0.0), "form": (str, "weak"), "modes": (int, 0),
                    "radial_points": (int, 16)},
     "scaling": {"transport_speed": (float, 1.0)},
 }
