@@ -15,26 +15,42 @@ def _plt():
     return plt
 
 
-def plot_series(series, path: str, names) -> None:
-    """Invariant drifts, entropy and the entropy budget vs time."""
+def plot_series(series, path: str, conserved, exchanged=(), title: str = "") -> None:
+    """Drifts of the conserved quantities, totals the walls exchange, entropy and its budget vs time.
+
+    Only quantities the problem conserves exactly (``conserved``, e.g.
+    :meth:`~dgkinetic.transport.Transport.conserved_invariants`) are drawn as relative drifts;
+    the ``exchanged`` ones (momentum and energy with diffuse walls) change physically and are
+    drawn as their values over their initial values.
+    """
     plt = _plt()
     t = series.array("time")
-    fig, ax = plt.subplots(1, 3, figsize=(14, 3.6))
-    for k in names:
+    fig, ax = plt.subplots(1, 4, figsize=(17, 3.8))
+    for k in conserved:
         key = f"drift_{k}"
         if key in series.columns:
-            ax[0].semilogy(t, np.abs(series.array(key)) + 1e-17, label=k)
-    ax[0].set_xlabel("t")
+            ax[0].semilogy(t, np.abs(series.array(key)) + 1e-17, label=k.replace("_", " "))
     ax[0].set_ylabel("|relative drift|")
-    ax[0].legend(fontsize=7)
-    ax[1].plot(t, series.array("entropy"))
-    ax[1].set_xlabel("t")
-    ax[1].set_ylabel("H = -S")
+    ax[0].set_title("conserved exactly", fontsize=9)
+    for k in exchanged:
+        if k in series.columns:
+            v = series.array(k)
+            ax[1].plot(t, v / (abs(v[0]) if v[0] != 0 else 1.0), label=k.replace("_", " "))
+    ax[1].set_ylabel("value / |initial value|")
+    ax[1].set_title("exchanged with the walls", fontsize=9)
+    ax[2].plot(t, series.array("entropy"))
+    ax[2].set_ylabel("H = −S")
+    ax[2].set_title("entropy (H-theorem: collisions only lower H)", fontsize=9)
     for key in sorted(k for k in series.columns if k.startswith("dSdt_")):
-        ax[2].plot(t, series.array(key), label=key[5:].replace("_", " "))
-    ax[2].set_xlabel("t")
-    ax[2].set_ylabel("dS/dt by origin")
-    ax[2].legend(fontsize=7)
+        ax[3].plot(t, series.array(key), label=key[5:].replace("_", " "))
+    ax[3].set_ylabel("dS/dt by origin")
+    ax[3].set_title("entropy budget (terms add up to dS/dt)", fontsize=9)
+    for a in ax:
+        a.set_xlabel("t (time units of the case)")
+        if a.get_legend_handles_labels()[0]:
+            a.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -84,8 +100,12 @@ def plot_run(run, X) -> None:
     """All plots of a finished run into its output directory (rank 0 of a serial gather)."""
     out = run.outdir
     comm = run.comm
+    names = run.phase.mixture.invariant_names()
+    transport = run.solver.transport
+    conserved = names if transport is None else transport.conserved_invariants()
     if comm.rank == 0:
-        plot_series(run.series, os.path.join(out, "invariants.png"), run.phase.mixture.invariant_names())
+        plot_series(run.series, os.path.join(out, "invariants.png"), conserved,
+                    [k for k in names if k not in conserved], title=run.case.run["name"])
     if comm.size == 1:
         plot_profiles(run.phase, X, os.path.join(out, "profiles.png"))
         mix = run.phase.mixture
