@@ -171,3 +171,10 @@ def test_vtk_output_without_vtk_is_refused_before_running(tmp_path, cli_main):
     text = short_case(tmp_path, **{"checkpoint_every = 5": "checkpoint_every = 0\nvtk_every = 2"})
     one_error_line(cli_main("check", write_case(tmp_path, text)), "vtk_every")
     assert not (tmp_path / "out").exists()
+
+
+def test_run_stopped_early_by_an_option_does_not_exit_0(tmp_path):
+    """-dgk_ts_max_steps from the command line ends the solve before t_end: status 3, not success."""
+    text = short_case(tmp_path, **{"checkpoint_every = 5": "checkpoint_every = 0"})
+    r = run_cli("run", write_case(tmp_path, text), "--", "-dgk_ts_max_steps", "2")
+    one_error_line(r, "before t_end", status=3)
