@@ -390,5 +390,7 @@ def _petsc_options_text(solver) -> str:
     opts = PETSc.Options().getAll()
     lines = [f"# options in effect for prefix {solver.ts.getOptionsPrefix()}"]
     lines += [f"-{solver.ts.getOptionsPrefix()}{k} {v}" for k, v in sorted(solver.parameters.items())]
-    lines += [f"-{k} {v}" for k, v in sorted(opts.items())]
+    # the solver's own options are all in solver.parameters (command line included): list the rest
+    prefix = solver.ts.getOptionsPrefix().lower()
+    lines += [f"-{k} {v}" for k, v in sorted(opts.items()) if not k.lower().startswith(prefix)]
     return "\n".join(lines) + "\n"
