@@ -168,6 +168,7 @@ class CaseRun:
         else:
             initial = phase.local_equilibrium(dens, vels, temps)
         collisions = build_collisions(case, mixture)
+        self.exchange_errors = _measure_resolution(collisions, temps, x)
         self.problem = KineticProblem(phase, initial, walls=walls, collisions=collisions,
                                       transport_speed=case.scaling["transport_speed"])
         self.phase = phase
@@ -362,7 +363,8 @@ class CaseRun:
         final_time = self.solver.time if self.t0 < run["t_end"] * (1 - 1e-12) else self.t0
         X = self.solver.rows
         self._write_text("petsc_options.txt", _petsc_options_text(self.solver))
-        self.series.flush(attrs={"case": self.case.to_toml()})
+        self.series.flush(attrs={"case": self.case.to_toml(), "exchange_rate_error": np.array(
+            [np.nan if e is None else e for e in self.exchange_errors], dtype=float)})
         if run["checkpoint_every"]:
             write_checkpoint(self.checkpoint_path, self.solver.state, final_time,
                              self.step0 + self.solver.stats["steps"], self.solver.ts.getTimeStep(),
@@ -384,6 +386,22 @@ class CaseRun:
             raise NonPhysicalStateError(f"the run stopped at t = {final_time:.6g} before t_end = "
                                         f"{run['t_end']:.6g}")
         return summary
+
+
+def _measure_resolution(collisions, temps, x) -> list:
+    """Exchange-rate error of each collision operator on its grids (:mod:`dgkinetic.resolution`),
+    at the run's mean initial temperature of each species; warns above the tolerance."""
+    from dgkinetic.resolution import EXCHANGE_TOLERANCE, exchange_rate_error
+    T = [float(np.mean(t(x))) if callable(t) else float(t) for t in temps]
+    errors = []
+    for i, (op, _) in enumerate(collisions):
+        err = exchange_rate_error(op, T)
+        errors.append(err)
+        if err is not None and err > EXCHANGE_TOLERANCE:
+            logger.warning("collisions[%d]: the velocity grids resolve the momentum/energy exchange only to "
+                           "%.1f %% (measured against the Maxwell-molecule closed form); refine the grid "
+                           "(cells, degree) for trustworthy rates", i, 100 * err)
+    return errors
 
 
 def _petsc_options_text(solver) -> str:
