@@ -1,0 +1,20 @@
+"""The public API is importable from the package root, without starting PETSc on import."""
+import subprocess
+import sys
+
+
+def test_root_exports_what_a_user_writes():
+    import dgkinetic
+    for name in dgkinetic.__all__:
+        assert getattr(dgkinetic, name) is not None, name
+    from dgkinetic.solver import KineticSolver
+    from dgkinetic.walls import Diffuse
+    assert dgkinetic.KineticSolver is KineticSolver and dgkinetic.Diffuse is Diffuse
+
+
+def test_import_does_not_initialise_petsc():
+    code = ("import sys, dgkinetic; assert dgkinetic.Species; "
+            "print('petsc4py.PETSc' in sys.modules, 'firedrake' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "False"]
