@@ -168,7 +168,6 @@ class CaseRun:
         else:
             initial = phase.local_equilibrium(dens, vels, temps)
         collisions = build_collisions(case, mixture)
-        self.exchange_errors = _measure_resolution(collisions, temps, x)
         self.problem = KineticProblem(phase, initial, walls=walls, collisions=collisions,
                                       transport_speed=case.scaling["transport_speed"])
         self.phase = phase
@@ -183,6 +182,8 @@ class CaseRun:
                 self._reference = {k: self.series.columns[k][0] for k in names}
         self.solver = KineticSolver(self.problem, solver_parameters=case.solver,
                                     monitors=[self._monitor])
+        # measured once the case is known to be valid: a refused case prints its error line only
+        self.exchange_errors = _measure_resolution(collisions, temps, x)
         # the case's dt is part of the checkpointed physics (a changed dt is refused above); the
         # checkpoint's step is the one the interrupted run would have taken next (adaptive steppers)
         self.dt = dt if restart else case.run["dt"]
