@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as e:     # noqa: BLE001  (every error must end every rank, reported once)
         return _report(e, comm, vote)
+    finally:
+        vote.Free()
 
 
 def _report(error: BaseException, comm, vote) -> int:

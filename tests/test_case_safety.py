@@ -178,3 +178,17 @@ def test_run_stopped_early_by_an_option_does_not_exit_0(tmp_path):
     text = short_case(tmp_path, **{"checkpoint_every = 5": "checkpoint_every = 0"})
     r = run_cli("run", write_case(tmp_path, text), "--", "-dgk_ts_max_steps", "2")
     one_error_line(r, "before t_end", status=3)
+
+
+def test_solver_options_a_case_may_set():
+    """The allow-list keeps what tuning needs: types, tolerances, sub-solver prefixes, flags."""
+    from dgkinetic.case import check_solver_options
+    options = {"TS_TYPE": "ARKIMEX", "ts_arkimex_type": "2e", "ts_adapt_type": "none", "ts_rtol": 1e-6,
+               "snes_mf_operator": True, "snes_rtol": 1e-10, "snes_max_it": 50, "ksp_type": "gmres",
+               "ksp_gmres_restart": 60, "pc_type": "bjacobi", "sub_pc_type": "ilu",
+               "fieldsplit_0_ksp_type": "preonly", "pc_factor_mat_solver_type": "mumps",
+               "mat_mumps_icntl_14": 50, "ts_max_snes_failures": -1, "snes_converged_reason": True,
+               "ksp_monitor": False}
+    out = check_solver_options(options)
+    assert out["ts_type"] == "arkimex" and out["snes_converged_reason"] == "" and "ksp_monitor" not in out
+    assert len(out) == len(options) - 1
