@@ -38,10 +38,10 @@ def cli_main(capsys):
     return run
 
 
-def test_non_utf8_case_file(tmp_path):
+def test_non_utf8_case_file(tmp_path, cli_main):
     p = tmp_path / "case.toml"
     p.write_bytes(base_case(tmp_path).replace('name = "t"', 'name = "t\xe9"').encode("latin-1"))
-    one_error_line(run_cli("check", str(p)), "UTF-8")
+    one_error_line(cli_main("check", str(p)), "UTF-8")
     assert not (tmp_path / "out").exists()
 
 
