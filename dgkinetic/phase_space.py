@@ -107,18 +107,22 @@ class PhaseSpace:
             Per species (lists of length N): callables of the node coordinates x (shape
             (n, d_x)) returning arrays of shape (n,), (n, d_v) and (n,), or constants.
         """
+        from dgkinetic.collective import agree
         x = self.node_coordinates
         n = x.shape[0]
-        f = self.function(name)
+        f = self.function(name)                  # collective: before the rank-local solves
         data = f.dat.data_wo.reshape(n, self.mixture.size)
-        for i, (sp, grid, sl) in enumerate(zip(self.mixture.species, self.mixture.grids,
-                                              self.mixture.slices())):
-            def evaluate(q, shape):
-                val = q[i](x) if callable(q[i]) else q[i]
-                return np.broadcast_to(np.asarray(val, dtype=float), shape)
-            data[:, sl] = equilibria(grid, sp, evaluate(density, (n,)),
-                                     evaluate(velocity, (n, self.mixture.dim)),
-                                     evaluate(temperature, (n,)))
+        # the equilibria of a rank's own nodes may fail there only (a state the grid cannot hold
+        # on part of the domain): one vote makes every rank raise
+        with agree(self.mesh.comm):
+            for i, (sp, grid, sl) in enumerate(zip(self.mixture.species, self.mixture.grids,
+                                                  self.mixture.slices())):
+                def evaluate(q, shape):
+                    val = q[i](x) if callable(q[i]) else q[i]
+                    return np.broadcast_to(np.asarray(val, dtype=float), shape)
+                data[:, sl] = equilibria(grid, sp, evaluate(density, (n,)),
+                                         evaluate(velocity, (n, self.mixture.dim)),
+                                         evaluate(temperature, (n,)))
         return f
 
     @cached_property

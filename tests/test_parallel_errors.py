@@ -89,3 +89,15 @@ def test_agree_raises_the_same_error_on_every_rank():
     import json
     results = json.loads(r.stdout.strip().splitlines()[-1])
     assert results == [["density -1 at x=[0.9]", True], ["density -1 at x=[0.9]", True]]
+
+
+def test_equilibrium_failing_on_the_left_ranks_only(tmp_path):
+    """A Fermi density above the grid's Pauli limit on the left half only: the per-node equilibrium
+    solve fails on the ranks owning x < 1/2 (after the resolution checks passed), and every rank
+    stops with one line."""
+    text = replace(base_case(tmp_path), 'profile = "sine"\namplitude = 0.3',
+                   'profile = "sod"\nleft = {density = [2000.0, 0.5]}')
+    text = replace(text, 'name = "a"\nmass = 1.0', 'name = "a"\nmass = 1.0\nstatistics = "fermi"')
+    r, seconds = mpirun(2, "check", write_case(tmp_path, text))
+    one_line(r, "Pauli limit")
+    assert seconds < TIMEOUT
