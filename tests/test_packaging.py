@@ -41,7 +41,8 @@ def test_ci_starts_from_an_empty_petsc_cache():
     """CI must rebuild the stack as a fresh machine would: a warm ~/.cache/dgkinetic once hid a set-up
     step that failed on every new machine."""
     ci = read(".ci", "run")
-    assert re.search(r"^DGKINETIC_CACHE=\$\(mktemp -d[^)]*\)$", ci, re.M), "CI must point DGKINETIC_CACHE at a new folder"
+    assert re.search(r"^DGKINETIC_CACHE=\$\(mktemp -d[^)]*\)$", ci, re.M), \
+        "CI must point DGKINETIC_CACHE at a new folder"
     assert re.search(r"^export DGKINETIC_CACHE$", ci, re.M)
     assert ci.index("DGKINETIC_CACHE=") < ci.index("make test")
 
