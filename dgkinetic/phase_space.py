@@ -66,6 +66,11 @@ class PhaseSpace:
         family, kw = _dg_element(mesh, self.degree)
         self.scalar_space = fd.FunctionSpace(mesh, family, self.degree, **kw)
         self.state_space = fd.VectorFunctionSpace(mesh, family, self.degree, dim=mixture.size, **kw)
+        # a rank without space nodes has nothing to do in any kernel; every rank says so
+        empty = mesh.comm.allreduce(int(self.scalar_space.dof_dset.size == 0))
+        if empty:
+            raise InputError(f"[mesh]: {empty} of {mesh.comm.size} ranks would be left without nodes of this "
+                             "mesh; run on fewer ranks or use more cells")
 
     @property
     def dim(self) -> int:

@@ -151,9 +151,6 @@ class CaseRun:
             mesh = build_mesh(case.mesh, comm)
         phase = PhaseSpace(mesh, mixture, degree=case.mesh["degree"])
         nodes = comm.allreduce(phase.n_owned, op=MPI.SUM)
-        if comm.allreduce(phase.n_owned, op=MPI.MIN) == 0:
-            raise InputError(f"[mesh]: {nodes} space nodes on {comm.size} ranks leave some ranks without nodes; "
-                             "run on fewer ranks or use more cells")
         if case.mesh["kind"] == "file":
             estimate_memory(case, nodes)
         walls = {wid: make_wall(w) for wid, w in case.walls.items()}

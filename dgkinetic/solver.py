@@ -329,7 +329,7 @@ class KineticSolver:
             Ii &= Xi >= 1e-8 * np.max(Xi, axis=-1, keepdims=True)
         mob = Xa * (1.0 + mix.alphas * Xa)
         step = np.where(inside, -Y / mob, 0.0)
-        self._last_additive = bool(np.max(np.abs(step)) < 1e-2)
+        self._last_additive = bool(np.max(np.abs(step), initial=0.0) < 1e-2)   # a rank may own no rows
         if self._last_additive:
             # small relative changes keep the additive Newton update: (I − Δt J)δ = −G makes the
             # invariants of the new state equal those of the old one to round-off

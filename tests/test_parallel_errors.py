@@ -101,3 +101,16 @@ def test_equilibrium_failing_on_the_left_ranks_only(tmp_path):
     r, seconds = mpirun(2, "check", write_case(tmp_path, text))
     one_line(r, "Pauli limit")
     assert seconds < TIMEOUT
+
+
+def test_python_api_refuses_a_rank_without_nodes():
+    """Through the Python API (no case file), a phase space leaving a rank without nodes raises the
+    same InputError on every rank at once, instead of failing deep in a kernel on that rank alone."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    r = subprocess.run(["mpiexec", "-n", "3", sys.executable, os.path.join(here, "parallel_empty_rank.py")],
+                       capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    assert r.returncode != 0
+    assert r.stderr.count("InputError: [mesh]: 1 of 3 ranks would be left without nodes") == 3, r.stderr[-3000:]
+    assert "ok" not in r.stdout        # (an uncaught error ends with Firedrake's MPI_ABORT, after all three)
