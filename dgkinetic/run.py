@@ -190,7 +190,7 @@ class CaseRun:
         self.vtk = None
         self.structure = GenericStructure(phase, collisions=self.problem.collisions, transport=self.solver.transport)
         self._halo = phase.function("halo")
-        self._fisher_floor = max([getattr(op, "tail_floor", 0.0) for op, _ in self.problem.collisions], default=0.0)
+        self._fisher_floor = max([op.tail_floor for op, _ in self.problem.collisions], default=0.0)
 
     def _read_checkpoint(self, mixture: Mixture):
         """Mesh, state, time, step and dt of the run's checkpoint, refused unless it ran this case's physics

@@ -189,7 +189,7 @@ class KineticSolver:
         command_line = command_line_options(prefix)
         # the kind of stepping follows the TS type the user asked for (command line over
         # solver_parameters); without one: "arkimex" with collisions that have a Jacobian, else "rk"
-        explicit_ops = [type(op).__name__ for op, _ in problem.collisions if getattr(op, "explicit_only", False)]
+        explicit_ops = [type(op).__name__ for op, _ in problem.collisions if op.explicit_only]
         asked = {**user, **command_line}
         ts_type = str(asked.get("ts_type") or ("arkimex" if problem.collisions and not explicit_ops else "rk")).lower()
         self.kind = stepping_kind(ts_type)

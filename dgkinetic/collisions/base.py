@@ -10,6 +10,8 @@ All arrays are blocks of rows: X has shape (n_rows, mixture.size), one row per s
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from dgkinetic.errors import InputError
@@ -18,24 +20,43 @@ from dgkinetic.mixture import Mixture
 __all__ = ["CollisionOperator", "WithoutBracket"]
 
 
-class CollisionOperator:
-    """Base class: subclasses implement :meth:`weak_form`, :meth:`dissipative_bracket`, :meth:`jacobian`."""
+class CollisionOperator(ABC):
+    """What every collision operator is; a subclass missing a required method cannot be built.
+
+    Required: :meth:`weak_form`, :meth:`dissipative_bracket` and :meth:`jacobian` (an operator
+    without a Jacobian raises InputError there and sets :attr:`explicit_only`; one without a bracket
+    raises there, see :class:`WithoutBracket`). Derived: :meth:`rhs`, :meth:`dissipation`.
+    How a time stepper asks: :attr:`explicit_only` decides whether collisions may be implicit,
+    :meth:`freeze_tails` is called at the start of every step.
+
+    Attributes
+    ----------
+    mixture : Mixture
+    explicit_only : bool
+        True for operators without a Jacobian (only explicit steppers may take them).
+    tail_floor : float
+        Fraction of a species' peak below which far-tail cells leave the collision sums
+        (0: none; see the README — it biases the rates).
+    """
+
+    explicit_only: bool = False
+    tail_floor: float = 0.0
 
     def __init__(self, mixture: Mixture):
         self.mixture = mixture
 
     # ------------------------------------------------------------ to implement
+    @abstractmethod
     def weak_form(self, X: np.ndarray) -> np.ndarray:
         """⟨Q_h(F), φ_k⟩ for every node k: shape like X."""
-        raise NotImplementedError
 
+    @abstractmethod
     def dissipative_bracket(self, X: np.ndarray, Xi: np.ndarray, Eta: np.ndarray) -> np.ndarray:
         """M_h(F)[ξ, η] per row (shape (n_rows,)); ξ, η nodal test functions shaped like X."""
-        raise NotImplementedError
 
+    @abstractmethod
     def jacobian(self, X: np.ndarray) -> np.ndarray:
         """d rhs / dX per row: shape (n_rows, size, size)."""
-        raise NotImplementedError
 
     def freeze_tails(self, X: np.ndarray | None) -> None:
         """Freeze any state-dependent choice of the operator at X for a nonlinear solve (no-op here)."""
