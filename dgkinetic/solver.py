@@ -239,7 +239,6 @@ class KineticSolver:
             pc.setPythonContext(self._block_pc)
         petsctools.attach_options(ts, parameters=params, options_prefix=prefix)
         self.ts = ts
-        self._prefix = prefix
         self._from_options = False
         self._step_limit = None
 
