@@ -21,7 +21,7 @@ def plot_series(series, path: str, conserved, exchanged=(), title: str = "") -> 
     Only quantities the problem conserves exactly (``conserved``, e.g.
     :meth:`~dgkinetic.transport.Transport.conserved_invariants`) are drawn as relative drifts;
     the ``exchanged`` ones (momentum and energy with diffuse walls) change physically and are
-    drawn as their values over their initial values.
+    drawn as their totals.
     """
     plt = _plt()
     t = series.array("time")
@@ -34,9 +34,8 @@ def plot_series(series, path: str, conserved, exchanged=(), title: str = "") -> 
     ax[0].set_title("conserved exactly", fontsize=9)
     for k in exchanged:
         if k in series.columns:
-            v = series.array(k)
-            ax[1].plot(t, v / (abs(v[0]) if v[0] != 0 else 1.0), label=k.replace("_", " "))
-    ax[1].set_ylabel("value / |initial value|")
+            ax[1].plot(t, series.array(k), label=k.replace("_", " "))
+    ax[1].set_ylabel("total (units of the case)")
     ax[1].set_title("exchanged with the walls", fontsize=9)
     ax[2].plot(t, series.array("entropy"))
     ax[2].set_ylabel("H = −S")
