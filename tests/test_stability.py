@@ -30,7 +30,7 @@ def channel():
     n, size = phase.n_owned, mix.size
     A = transport_matrix(solver)
     # steady state: A f = 0 with the number of particles of f0 (the walls conserve it exactly)
-    mass = np.kron(phase_space_weights(phase), mix.weights)
+    mass = np.kron(phase.node_volumes, mix.weights)
     rhs = np.zeros(n * size + 1)
     rhs[-1] = mass @ f0.dat.data_ro.ravel()
     steady = np.linalg.lstsq(np.vstack([A, mass]), rhs, rcond=None)[0]
@@ -48,12 +48,6 @@ def transport_matrix(solver) -> np.ndarray:
         A[:, j] = solver.transport.rhs(e.reshape(n, size)).ravel()
         e[j] = 0.0
     return A
-
-
-def phase_space_weights(phase) -> np.ndarray:
-    """∫ φ_a dx of every space node (the DG mass of each row)."""
-    w = fd.assemble(fd.TestFunction(phase.scalar_space) * fd.dx)
-    return np.asarray(w.dat.data_ro)
 
 
 def hold(problem, steady, parameters=None) -> tuple[float, KineticSolver]:
