@@ -29,7 +29,7 @@ from dgkinetic.errors import InputError, NonPhysicalStateError
 from dgkinetic.log import logger
 from dgkinetic.phase_space import PhaseSpace
 from dgkinetic.statistics import from_entropy_variable
-from dgkinetic.transport import Transport
+from dgkinetic.transport import Transport, global_norm
 
 __all__ = ["KineticProblem", "KineticSolver", "DEFAULT_PARAMETERS", "OPTIONS_PREFIX"]
 
@@ -496,18 +496,15 @@ class KineticSolver:
         rng = np.random.default_rng(11 + comm.rank)
         d = X * rng.standard_normal(X.shape)
 
-        def norm(a):
-            return math.sqrt(comm.allreduce(float(np.sum(a * a))))
-
         growth = 0.0
-        scale = norm(X)
+        scale = global_norm(X, comm)
         for _ in range(iterations):
-            nd = norm(d)
+            nd = global_norm(d, comm)
             if nd == 0.0:
                 return 0.0
             h = 1e-7 * scale / nd
             d = (self.collision_rhs(X + h * d) - base) / h
-            growth = norm(d) / nd
+            growth = global_norm(d, comm) / nd
         return growth
 
     @property

@@ -28,7 +28,12 @@ from dgkinetic.transport_kernel import FusedTransport
 from dgkinetic.walls import Diffuse, Inflow, MaxwellWall, Outflow, Specular
 from dgkinetic.equilibrium import equilibrium
 
-__all__ = ["Transport"]
+__all__ = ["Transport", "global_norm"]
+
+
+def global_norm(a: np.ndarray, comm) -> float:
+    """Euclidean norm of an array distributed over the ranks of ``comm`` (collective)."""
+    return math.sqrt(comm.allreduce(float(np.sum(a * a))))
 
 
 def _facet_space(mesh, degree):
@@ -308,14 +313,11 @@ class Transport:
         out = np.empty((n, size))
         affine = self.rhs_rows(np.zeros((n, size)), work, np.empty((n, size)))
 
-        def norm(a):
-            return math.sqrt(comm.allreduce(float(np.sum(a * a))))
-
         growth = 0.0
         for _ in range(iterations):
-            x /= norm(x)
+            x /= global_norm(x, comm)
             y = self.rhs_rows(x, work, out) - affine
-            growth = norm(y)
+            growth = global_norm(y, comm)
             if growth == 0.0:
                 return 0.0
             x = y
