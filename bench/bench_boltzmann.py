@@ -45,7 +45,7 @@ except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dgkinetic import Mixture, Species, VelocityGrid
-from dgkinetic.bkw import bkw_distribution, bkw_time_derivative
+from dgkinetic.reference.bkw import bkw_distribution, bkw_time_derivative
 from dgkinetic.collisions.boltzmann import Boltzmann
 from dgkinetic.collisions.collocation import CollocationBoltzmann
 from dgkinetic.collisions.kernels import MaxwellMolecules

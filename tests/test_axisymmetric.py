@@ -17,7 +17,7 @@ from scipy.special import ellipe, ellipk
 
 from dgkinetic import InputError, Mixture, Species, equilibrium
 from dgkinetic.axisymmetric import AxisymmetricGrid, radau_axis_rule
-from dgkinetic.bkw import STANDARD_LANDAU_C, bkw_distribution, bkw_start_time, bkw_time_derivative
+from dgkinetic.reference.bkw import STANDARD_LANDAU_C, bkw_distribution, bkw_start_time, bkw_time_derivative
 from dgkinetic.collisions.landau import Landau
 from dgkinetic.collisions.ring import azimuthal_rule, ring_kernel
 from dgkinetic.moments import mean_velocity, mixture_temperature, number_density, temperature

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from dgkinetic import InputError, Mixture, NonPhysicalStateError, Species, VelocityGrid, equilibrium
-from dgkinetic.bkw import bkw_distribution, bkw_moment, bkw_time_derivative
+from dgkinetic.reference.bkw import bkw_distribution, bkw_moment, bkw_time_derivative
 from dgkinetic.collisions.boltzmann import Boltzmann, log_mean_ratio
 from dgkinetic.collisions.kernels import (HardSpheres, MaxwellMolecules, UserKernel, VariableHardSpheres,
                                           grazing_family)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dgkinetic import InputError, Mixture, Species, VelocityGrid
-from dgkinetic.bkw import bkw_distribution, bkw_time_derivative
+from dgkinetic.reference.bkw import bkw_distribution, bkw_time_derivative
 from dgkinetic.collisions.boltzmann import Boltzmann
 from dgkinetic.collisions.collocation import CollocationBoltzmann, restore_conservation
 from dgkinetic.collisions.kernels import HardSpheres, MaxwellMolecules

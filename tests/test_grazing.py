@@ -3,7 +3,7 @@ momentum transfer approaches the Landau operator (issue: Boltzmann, item 5)."""
 import numpy as np
 
 from dgkinetic import Mixture, Species, VelocityGrid
-from dgkinetic.bkw import STANDARD_LANDAU_C
+from dgkinetic.reference.bkw import STANDARD_LANDAU_C
 from dgkinetic.collisions.boltzmann import Boltzmann
 from dgkinetic.collisions.kernels import grazing_family
 from dgkinetic.collisions.landau import Landau

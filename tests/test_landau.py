@@ -15,7 +15,7 @@ import pytest
 from scipy.integrate import quad
 
 from dgkinetic import InputError, Mixture, NonPhysicalStateError, Species, VelocityGrid, equilibrium
-from dgkinetic.bkw import (STANDARD_LANDAU_C, bkw_distribution, bkw_moment, bkw_rate, bkw_start_time,
+from dgkinetic.reference.bkw import (STANDARD_LANDAU_C, bkw_distribution, bkw_moment, bkw_rate, bkw_start_time,
                            bkw_time_derivative)
 from dgkinetic.collisions.landau import Landau
 from dgkinetic.moments import mixture_temperature, temperature

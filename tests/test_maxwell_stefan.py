@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from dgkinetic import Mixture, Species, VelocityGrid
-from dgkinetic.maxwell_stefan import closed_channel, diffusivities, friction_coefficients, molar_fluxes
+from dgkinetic.reference.maxwell_stefan import closed_channel, diffusivities, friction_coefficients, molar_fluxes
 
 DUNCAN_TOOR = np.array([[np.inf, 83.3, 68.0], [83.3, np.inf, 16.8], [68.0, 16.8, np.inf]]) / 83.3
 
@@ -102,7 +102,7 @@ def test_linear_response_diffusivities_converge_to_the_continuum_value():
     off by a few per cent, more than T/k_ij measured with Maxwellians."""
     from dgkinetic.collisions.landau import Landau
     from dgkinetic.errors import InputError
-    from dgkinetic.maxwell_stefan import linear_response_diffusivities
+    from dgkinetic.reference.maxwell_stefan import linear_response_diffusivities
     species = [Species("a", mass=1.0), Species("b", mass=3.0)]
     nu = np.array([[1.0, 0.6], [0.6, 2.0]])
     exact = 0.75 / 0.6

@@ -15,7 +15,7 @@ import pytest
 from scipy.special import erf
 
 from dgkinetic import Mixture, Species, VelocityGrid
-from dgkinetic.bkw import bkw_distribution
+from dgkinetic.reference.bkw import bkw_distribution
 from dgkinetic.collisions.kernels import HardSpheres, MaxwellMolecules, VariableHardSpheres
 from dgkinetic.collisions.spectral import SpectralBoltzmann
 from dgkinetic.errors import InputError

@@ -50,7 +50,7 @@ def cell_integrals(grid):
 
 def main(**overrides) -> dict:
     from dgkinetic import Mixture, Species, VelocityGrid
-    from dgkinetic.bkw import STANDARD_LANDAU_C
+    from dgkinetic.reference.bkw import STANDARD_LANDAU_C
     from dgkinetic.collisions.boltzmann import Boltzmann
     from dgkinetic.collisions.kernels import grazing_family
     from dgkinetic.collisions.landau import Landau

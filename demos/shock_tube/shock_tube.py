@@ -6,7 +6,8 @@ it, between specular walls at x = 0 and 1. At the final time the density, veloci
 profiles of every Knudsen number are compared with
 
 - the exact Euler Riemann solution for the ideal gas with γ = (d+2)/d = 2 (d = 2 velocity
-  dimensions), computed here, valid before the first wave reaches a wall (t < 0.255);
+  dimensions, :func:`dgkinetic.reference.riemann.euler_riemann`), valid before the first wave
+  reaches a wall (t < 0.255);
 - the exact free-molecular solution (Kn = ∞): free flight with specular reflection, by the method
   of images f(x, v, t) = f̃₀(x − v_x t, v), f̃₀ the initial data mirrored about both walls, evaluated
   at the discrete velocities (so that it is the exact solution of the velocity-discrete problem).
@@ -35,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
+from dgkinetic.reference.riemann import euler_riemann, outer_wave_speeds  # noqa: E402
 
 DEFAULTS = {"knudsen": [math.inf, 0.1, 0.01, 0.001], "cells": 64, "degree": 0, "velocity_cells": 6,
             "extent": 4.5, "t_end": 0.2, "cfl": 1.0, "tail_floor": 1e-4, "output": ""}
@@ -43,93 +45,11 @@ INTERFACE = 0.5
 SAMPLES = 16                               # points per space cell for the L1 norms and the plots
 
 
-# ---------------------------------------------------------------------- exact Euler Riemann solution
-def _pressure_function(p, rho, pk, gamma):
-    """Velocity jump across the wave of one side and its derivative in p (shock or rarefaction)."""
-    c = math.sqrt(gamma * pk / rho)
-    if p > pk:
-        a, b = 2.0 / ((gamma + 1) * rho), (gamma - 1) / (gamma + 1) * pk
-        s = math.sqrt(a / (p + b))
-        return (p - pk) * s, s * (1.0 - 0.5 * (p - pk) / (p + b))
-    e = (gamma - 1) / (2 * gamma)
-    return 2 * c / (gamma - 1) * ((p / pk) ** e - 1.0), (p / pk) ** (-(gamma + 1) / (2 * gamma)) / (rho * c)
-
-
-def riemann_star(left, right, gamma: float) -> tuple[float, float]:
-    """Pressure p* and velocity u* between the two waves; left/right = (ρ, u, p)."""
-    (rl, ul, pl), (rr, ur, pr) = left, right
-    cl, cr = math.sqrt(gamma * pl / rl), math.sqrt(gamma * pr / rr)
-    if 2 * (cl + cr) / (gamma - 1) <= ur - ul:
-        raise ValueError("the Riemann problem creates vacuum")
-    p = 0.5 * (pl + pr)
-    for _ in range(100):
-        fl, dl = _pressure_function(p, rl, pl, gamma)
-        fr, dr = _pressure_function(p, rr, pr, gamma)
-        step = (fl + fr + ur - ul) / (dl + dr)
-        p = max(p - step, 1e-3 * p)
-        if abs(step) < 1e-15 * p:
-            break
-    fl, fr = _pressure_function(p, rl, pl, gamma)[0], _pressure_function(p, rr, pr, gamma)[0]
-    return p, 0.5 * (ul + ur) + 0.5 * (fr - fl)
-
-
-def _left_wave(xi, state, p_star, u_star, gamma):
-    """(ρ, u, p) at ξ = x/t left of the contact (ξ ≤ u*), for the left state (ρ, u, p)."""
-    rho, u, p = state
-    c = math.sqrt(gamma * p / rho)
-    g1 = (gamma - 1) / (gamma + 1)
-    out = [np.full_like(xi, rho), np.full_like(xi, u), np.full_like(xi, p)]
-    if p_star > p:                                          # shock
-        speed = u - c * math.sqrt((gamma + 1) / (2 * gamma) * p_star / p + (gamma - 1) / (2 * gamma))
-        behind = xi >= speed
-        rho_star = rho * (p_star / p + g1) / (g1 * p_star / p + 1.0)
-    else:                                                   # rarefaction fan
-        c_star = c * (p_star / p) ** ((gamma - 1) / (2 * gamma))
-        head, tail = u - c, u_star - c_star
-        behind = xi >= tail
-        rho_star = rho * (p_star / p) ** (1.0 / gamma)
-        fan = (xi > head) & ~behind
-        base = 2 / (gamma + 1) + (gamma - 1) / ((gamma + 1) * c) * (u - xi[fan])
-        out[0][fan] = rho * base ** (2 / (gamma - 1))
-        out[1][fan] = 2 / (gamma + 1) * (c + 0.5 * (gamma - 1) * u + xi[fan])
-        out[2][fan] = p * base ** (2 * gamma / (gamma - 1))
-    out[0][behind], out[1][behind], out[2][behind] = rho_star, u_star, p_star
-    return out
-
-
-def euler_riemann(xi, left, right, gamma: float):
-    """Exact self-similar solution (ρ, u, p) at ξ = (x − x₀)/t of the ideal-gas Riemann problem.
-
-    Parameters
-    ----------
-    xi
-        Similarity coordinates, shape (n,).
-    left, right
-        (ρ, u, p) on each side.
-    gamma
-        Ratio of specific heats.
-    """
-    xi = np.asarray(xi, dtype=float)
-    p_star, u_star = riemann_star(left, right, gamma)
-    lw = _left_wave(xi, left, p_star, u_star, gamma)
-    # the right wave is the left wave of the mirrored problem x → −x, u → −u
-    mirrored = (right[0], -right[1], right[2])
-    rw = _left_wave(-xi, mirrored, p_star, -u_star, gamma)
-    rw[1] = -rw[1]
-    on_left = xi <= u_star
-    return tuple(np.where(on_left, a, b) for a, b in zip(lw, rw))
-
-
 def wall_time(gamma: float) -> float:
     """First time a wave of the Euler solution of the tube reaches a wall."""
     (rl, tl), (rr, tr) = LEFT, RIGHT
-    p_star, _ = riemann_star((rl, 0.0, rl * tl), (rr, 0.0, rr * tr), gamma)
-    cl, cr = math.sqrt(gamma * tl), math.sqrt(gamma * tr)
-    left_speed = cl if p_star <= rl * tl else cl * math.sqrt((gamma + 1) / (2 * gamma) * p_star / (rl * tl)
-                                                             + (gamma - 1) / (2 * gamma))
-    right_speed = cr if p_star <= rr * tr else cr * math.sqrt((gamma + 1) / (2 * gamma) * p_star / (rr * tr)
-                                                              + (gamma - 1) / (2 * gamma))
-    return min(INTERFACE / left_speed, (1.0 - INTERFACE) / right_speed)
+    s_left, s_right = outer_wave_speeds((rl, 0.0, rl * tl), (rr, 0.0, rr * tr), gamma)
+    return min(INTERFACE / -s_left, (1.0 - INTERFACE) / s_right)
 
 
 # ---------------------------------------------------------------------- initial state

@@ -15,15 +15,15 @@ transport explicit; ε is the Knudsen number (collision rates and thermal speeds
 Maxwell–Stefan limit (ε → 0, PHYSICS.md §6): ∂t c_i + ∂x N_i = 0, −∂x c_i = Σ_j (c_j N_i − c_i N_j)/Δ_ij,
 Σ_i N_i = 0 in the closed channel. For Maxwell interactions the momentum exchange is exactly
 R_i = −Σ_j k_ij c_i c_j (U_i − U_j), whence Δ_ij = T/k_ij (D_ij = Δ_ij/c); for this Landau kernel
-k_ij = (d − 1) ν_ij/μ_ij (see :mod:`dgkinetic.maxwell_stefan`). The strengths ν_ij are chosen so that
+k_ij = (d − 1) ν_ij/μ_ij (see :mod:`dgkinetic.reference.maxwell_stefan`). The strengths ν_ij are chosen so that
 these continuum Δ_ij stand in Duncan & Toor's ratios D_H₂N₂ : D_H₂CO₂ : D_N₂CO₂ = 83.3 : 68.0 : 16.8.
 On a coarse velocity grid the discrete operator's own diffusion limit has Δ_ij a few per cent away
 from these (and from T/k_ij with k_ij measured on it), enough to leave an ε-independent discrepancy
 of ≈ 3e-3 in molar fraction; the reference therefore uses the Δ_ij of the discrete model's limit,
-computed by the discrete Chapman–Enskog step :func:`~dgkinetic.maxwell_stefan.linear_response_diffusivities`
+computed by the discrete Chapman–Enskog step :func:`~dgkinetic.reference.maxwell_stefan.linear_response_diffusivities`
 at the mean composition (they depend on it by ±2 % over the compositions met here). The Maxwell–Stefan
 system is solved by the demo's own finite-volume/BDF solver
-(:func:`dgkinetic.maxwell_stefan.closed_channel`, 200 cells).
+(:func:`dgkinetic.reference.maxwell_stefan.closed_channel`, 200 cells).
 
 Initial data are *well prepared*: local Maxwellians with the Maxwell–Stefan drifts U_i = ε N_i/c_i of
 the initial profiles (zero drifts add an initial layer, which doubled the discrepancy at ε = 0.1). What
@@ -117,7 +117,7 @@ def uphill_measures(x, weights, flux, fraction) -> dict:
 def kinetic_run(phase, operator, knudsen: float, Delta, p: dict) -> dict:
     """One kinetic run at Knudsen number ε; samples every t_end/samples."""
     from dgkinetic.diagnostics import Diagnostics
-    from dgkinetic.maxwell_stefan import molar_fluxes
+    from dgkinetic.reference.maxwell_stefan import molar_fluxes
     from dgkinetic.moments import number_density, temperature
     from dgkinetic.solver import KineticProblem, KineticSolver
     from dgkinetic.walls import Specular
@@ -165,8 +165,8 @@ def main(**overrides) -> dict:
     import firedrake as fd
     from dgkinetic import Mixture, Species, VelocityGrid
     from dgkinetic.collisions.landau import Landau
-    from dgkinetic.maxwell_stefan import (closed_channel, diffusivities, friction_coefficients,
-                                          linear_response_diffusivities)
+    from dgkinetic.reference.maxwell_stefan import (closed_channel, diffusivities, friction_coefficients,
+                                                    linear_response_diffusivities)
     from dgkinetic.phase_space import PhaseSpace
     p = dict(DEFAULTS, **overrides)
     knudsen = [float(k) for k in np.atleast_1d(p["knudsen"])]

@@ -14,7 +14,7 @@ with K(t) = 1 − c exp(−λ t). The same K(t) solves
 c = 1/2 in 2D and c = 1 in 3D (PHYSICS.md §7), so f ≥ 0 for all t ≥ 0 in 2D and for
 t ≥ ln(5c/2)/λ (= 6 ln(5/2) ≈ 5.498 with the standard 3D rate) in 3D.
 
-Both collision operators use this module; keep the names stable.
+The tests of both collision operators check against this module; keep the names stable.
 """
 from __future__ import annotations
 
