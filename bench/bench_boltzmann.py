@@ -32,17 +32,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy.linalg import lu_factor, lu_solve
-
-try:                                   # run from a checkout without installing the package
-    import dgkinetic  # noqa: F401
-except ImportError:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dgkinetic import Mixture, Species, VelocityGrid
 from dgkinetic.reference.bkw import bkw_distribution, bkw_time_derivative

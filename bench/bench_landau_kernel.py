@@ -13,16 +13,12 @@ Run: ``python bench/bench_landau_kernel.py`` (≈ 10 s).
 from __future__ import annotations
 
 import math
-import os
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from dgkinetic import Mixture, Species, VelocityGrid, equilibrium  # noqa: E402
-from dgkinetic.collisions.landau import Landau  # noqa: E402
+from dgkinetic import Mixture, Species, VelocityGrid, equilibrium
+from dgkinetic.collisions.landau import Landau
 
 
 def best_time(fn, repeats: int) -> float:

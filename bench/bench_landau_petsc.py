@@ -18,14 +18,12 @@ with one Jacobian per step.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import petsc_landau  # noqa: E402
+import petsc_landau                      # beside this script (the script's directory is on sys.path)
 
 MASS_RATIO = 3670.9399       # 2 m_p / m_e as PETSc's ex1 sets it (PETSC_LANDAU_NOTES.md)
 ANISOTROPY = 1.3             # T_perp / T_par of ex1's initial bi-Maxwellians
@@ -48,7 +46,7 @@ def run_dgkinetic(steps: int, dt: float, extra: dict) -> dict:
     from dgkinetic import Mixture, Species
     from dgkinetic.axisymmetric import AxisymmetricGrid
     from dgkinetic.collisions.landau import Landau
-    from dgkinetic.demo_support import run_homogeneous
+    from dgkinetic.homogeneous import run_homogeneous
     species = [Species("e", 1.0, charge=-1), Species("D", MASS_RATIO, charge=1)]
     grids = [AxisymmetricGrid(4, 3, extent=5.0, scale=s.thermal_speed(1.0)) for s in species]
     mix = Mixture(species, grids)

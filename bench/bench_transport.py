@@ -17,9 +17,6 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
 # 512 DG1 cells x 16^3 velocities: a 32 MB state, several times the last-level cache, so that the
 # transport streams from memory like the STREAM triad it is compared with (a state that fits in
 # cache would flatter the ratio, and per-call overheads would dominate the speed-up)

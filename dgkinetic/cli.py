@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["main"]
+__all__ = ["main", "start_petsc"]
 
 EPILOG = """PETSc options go after '--' and use the prefix dgk_, e.g.
   dgkinetic run case.toml -- -dgk_ts_type arkimex -dgk_ts_monitor -dgk_snes_rtol 1e-8
@@ -50,9 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_petsc_options(petsc_args)
     except InputError as e:
         return _report(e, comm, vote)
-    saved, sys.argv = sys.argv, [sys.argv[0]] + petsc_args
-    import firedrake  # noqa: F401  (initialises PETSc with exactly these options)
-    sys.argv = saved
+    start_petsc(petsc_args)
     try:
         from dgkinetic.case import load_case
         case = load_case(args.case)
@@ -68,6 +66,30 @@ def main(argv: list[str] | None = None) -> int:
         return _report(e, comm, vote)
     finally:
         vote.Free()
+
+
+def start_petsc(petsc_args: list[str]) -> None:
+    """Start PETSc with exactly ``petsc_args`` as its command line, then import Firedrake.
+
+    PETSc reads its command line once, when it starts; Firedrake would start it with the whole
+    ``sys.argv``, whose program arguments PETSc does not know (it reports them as unused
+    options). Does nothing to a PETSc already running.
+
+    Parameters
+    ----------
+    petsc_args
+        PETSc options, e.g. ``["-dgk_ts_monitor", "-dgk_ts_type", "arkimex"]``.
+    """
+    import warnings
+
+    import petsc4py.lib
+    import petsctools
+    if not petsc4py.lib.ImportPETSc().Sys.isInitialized():
+        petsctools.init([sys.argv[0], *petsc_args])
+    with warnings.catch_warnings():
+        # Firedrake's own start finds PETSc running and says that sys.argv is ignored: intended
+        warnings.filterwarnings("ignore", message="Calling petsctools.init but PETSc has already been initialised")
+        import firedrake  # noqa: F401
 
 
 def _report(error: BaseException, comm, vote) -> int:

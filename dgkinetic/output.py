@@ -16,8 +16,8 @@ from dgkinetic.errors import InputError
 from dgkinetic.moments import number_density, temperature as species_temperature, mean_velocity
 from dgkinetic.phase_space import PhaseSpace
 
-__all__ = ["DiagnosticsSeries", "write_checkpoint", "read_checkpoint", "read_checkpoint_meta", "MomentFields",
-           "atomic_path", "remove_files"]
+__all__ = ["write_arrays", "DiagnosticsSeries", "write_checkpoint", "read_checkpoint", "read_checkpoint_meta",
+           "MomentFields", "atomic_path", "remove_files"]
 
 
 def atomic_path(path: str) -> str:
@@ -42,6 +42,32 @@ def remove_files(paths, comm=MPI.COMM_WORLD) -> None:
                     pass
                 except OSError as e:
                     raise InputError(f"cannot remove '{p}': {_reason(e)}") from None
+
+
+def write_arrays(path: str, data: dict, attrs: dict | None = None) -> None:
+    """Write the arrays of ``data`` as HDF5 datasets and ``attrs`` as attributes, atomically.
+
+    Written by the calling process alone (a serial writer: in a parallel run call it on one rank).
+
+    Parameters
+    ----------
+    path
+        Destination file; written to :func:`atomic_path` first, then renamed into place.
+    data
+        Dataset name → value; only ``numpy.ndarray`` values are written (a result dict may be
+        passed whole), and a name with ``/`` creates groups.
+    attrs
+        Attributes of the file's root group.
+    """
+    import h5py
+    tmp = atomic_path(path)
+    with h5py.File(tmp, "w") as h:
+        for key, value in data.items():
+            if isinstance(value, np.ndarray):
+                h.create_dataset(key, data=value)
+        for key, value in (attrs or {}).items():
+            h.attrs[key] = value
+    os.replace(tmp, path)
 
 
 class DiagnosticsSeries:
@@ -87,15 +113,9 @@ class DiagnosticsSeries:
         """Write the series to its file atomically (collective; a failure is raised on every rank)."""
         with agree(self.comm):
             if self.comm.rank == 0:
-                import h5py
-                tmp = atomic_path(self.path)
                 try:
-                    with h5py.File(tmp, "w") as h:
-                        for k, v in self.columns.items():
-                            h.create_dataset(k, data=np.asarray(v, dtype=float))
-                        for k, v in (attrs or {}).items():
-                            h.attrs[k] = v
-                    os.replace(tmp, self.path)
+                    write_arrays(self.path, {k: np.asarray(v, dtype=float) for k, v in self.columns.items()},
+                                 attrs)
                 except OSError as e:
                     raise InputError(f"cannot write '{self.path}': {_reason(e)}") from None
 

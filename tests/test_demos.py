@@ -39,3 +39,26 @@ def test_heat_transfer_case(tmp_path):
                        timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert (tmp_path / "diagnostics.h5").exists() and (tmp_path / "profiles.png").exists()
+
+
+def test_demo_parameters_leave_the_command_line_alone(monkeypatch):
+    """A demo's own options become its parameters; the rest, in order, is PETSc's; sys.argv is not changed."""
+    from dgkinetic.demo_support import parse_parameters
+    argv = ["demo.py", "--cells", "4", "-dgk_ts_monitor", "--knudsen", "1", "0.5", "-dgk_ts_type", "rk"]
+    monkeypatch.setattr(sys, "argv", list(argv))
+    params, rest = parse_parameters({"cells": 8, "knudsen": [1.0], "flag": False}, "a demo")
+    assert params == {"cells": 4, "knudsen": [1.0, 0.5], "flag": False}
+    assert rest == ["-dgk_ts_monitor", "-dgk_ts_type", "rk"]
+    assert sys.argv == argv
+
+
+def test_demo_script_passes_petsc_options(tmp_path):
+    """Run as a script, a demo hands PETSc its options (-dgk_ts_monitor prints the steps) and nothing
+    else (-options_left would list a demo parameter that reached PETSc as an unused option)."""
+    r = subprocess.run([sys.executable, os.path.join(DEMOS, "relaxation", "relaxation.py"), "--t_end", "0.4",
+                        "--output", str(tmp_path), "-dgk_ts_monitor", "-options_left"],
+                       capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "2 TS (dgk_) dt 0.2 time 0.4" in r.stdout
+    assert "There are no unused options." in r.stdout, r.stdout[-2000:]
+    assert (tmp_path / "relaxation.png").exists() and (tmp_path / "relaxation.h5").exists()

@@ -22,12 +22,10 @@ on the far tails otherwise).
 Writes output/grazing/{grazing.h5, grazing.png}.
 """
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo
 
 DEFAULTS = {"eps": [1.6, 0.8, 0.4, 0.2, 0.1], "cells": 6, "extent": 5.0, "sphere": 8, "beam": 1.0,
             "temperature": 1.0, "t_end": 4.0, "dt": 0.5, "tail_floor": 1e-4, "output": ""}
@@ -54,7 +52,8 @@ def main(**overrides) -> dict:
     from dgkinetic.collisions.boltzmann import Boltzmann
     from dgkinetic.collisions.kernels import grazing_family
     from dgkinetic.collisions.landau import Landau
-    from dgkinetic.demo_support import invariant_drift, run_homogeneous, write_results
+    from dgkinetic.homogeneous import invariant_drift, run_homogeneous
+    from dgkinetic.output import write_arrays
     p = dict(DEFAULTS, **overrides)
     species = Species("a")
     grid = VelocityGrid(2, p["cells"], 2, extent=p["extent"], continuous=True)
@@ -79,7 +78,7 @@ def main(**overrides) -> dict:
     drift = max(float(np.max(invariant_drift(mix, r, f0))) for r in boltzmann + [landau])
 
     out = output_dir("grazing", p)
-    write_results(os.path.join(out, "grazing.h5"),
+    write_arrays(os.path.join(out, "grazing.h5"),
                   {"time": t, "eps": np.array(eps), "distance": distance, "anisotropy_distance": anisotropy_distance,
                    "landau": landau, "boltzmann": np.array(boltzmann), "nodes": grid.nodes, "weights": grid.weights},
                   attrs={k: v for k, v in p.items() if k != "output"})
@@ -89,8 +88,8 @@ def main(**overrides) -> dict:
 
 
 def _plot(path, grid, t, eps, distance, anisotropy_distance, landau, boltzmann, f0):
-    from dgkinetic.demo_support import pyplot, save_figure
-    fig, ax = pyplot().subplots(1, 3, figsize=(15, 4))
+    from dgkinetic.plotting import save_figure, subplots
+    fig, ax = subplots(1, 3, figsize=(15, 4))
     e = np.array(eps)
     ax[0].loglog(e, distance, "o-", label="cell integrals of f, L1")
     ax[0].loglog(e, anisotropy_distance, "s-", label="anisotropy ∫(v_x² − v_y²) f")

@@ -37,10 +37,8 @@ Writes output/heat_transfer_kn/{kn_sweep.h5, kn_sweep.png}.
 """
 import math
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo
 
 DEFAULTS = {"knudsen": [10.0, 3.0, 1.0, 0.3], "t_left": 1.0, "t_right": 2.0, "cells": 8, "degree": 1,
             "velocity_cells": 6, "extent": 5.0, "sphere": 8, "tolerance": 2e-3, "t_max": 10.0, "output": ""}
@@ -136,13 +134,13 @@ def main(**overrides) -> dict:
 
 def _write(r: dict, p: dict) -> str:
     import numpy as np
-    from dgkinetic.demo_support import (plot_knudsen_sweep, plot_profiles_by_knudsen, pyplot, save_figure,
-                                        write_results)
+    from dgkinetic.output import write_arrays
+    from dgkinetic.plotting import plot_knudsen_sweep, plot_profiles_by_knudsen, save_figure, subplots
     out = output_dir("heat_transfer_kn", p)
-    write_results(os.path.join(out, "kn_sweep.h5"), r, {k: v for k, v in r.items() if isinstance(v, float)})
+    write_arrays(os.path.join(out, "kn_sweep.h5"), r, {k: v for k, v in r.items() if isinstance(v, float)})
     c = r["fourier_per_knudsen"]
-    fig, ax = pyplot().subplots(1, 2, figsize=(11, 4))
-    plot_knudsen_sweep(ax[0], r["knudsen"], r["heat_flux_ratio"], "q_x",
+    fig, ax = subplots(1, 2, figsize=(11, 4))
+    plot_knudsen_sweep(ax[0], r["knudsen"], r["heat_flux_ratio"], "q_x", "Boltzmann, hard disks",
                        [(f"Fourier, no jump: {c:.2f} Kn", "--", lambda k: c * k, 1.2 / c),
                         ("Fourier + jump (bridging)", ":", lambda k: 1 / (1 + 1 / (c * k)), np.inf)])
     plot_profiles_by_knudsen(ax[1], r["x"], r["knudsen"], r["temperature"], "temperature",

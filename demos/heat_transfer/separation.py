@@ -24,13 +24,9 @@ Writes output/heat_transfer_separation/{separation.h5, separation.png}.
 """
 import math
 import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", ".."))
-sys.path.insert(0, HERE)
-from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
-from kn_sweep import initial_moments  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo
+from kn_sweep import initial_moments   # the script's own directory is on sys.path
 
 DEFAULTS = {"knudsen": 0.25, "t_left": 1.0, "t_right": 1.5, "cells": 8, "degree": 1, "velocity_cells": 4,
             "extent": 4.9, "sphere": 8, "tolerance": 5e-3, "t_max": 6.0, "output": ""}
@@ -85,10 +81,11 @@ def main(**overrides) -> dict:
 
 
 def _write(r: dict, p: dict) -> str:
-    from dgkinetic.demo_support import pyplot, save_figure, write_results
+    from dgkinetic.output import write_arrays
+    from dgkinetic.plotting import save_figure, subplots
     out = output_dir("heat_transfer_separation", p)
-    write_results(os.path.join(out, "separation.h5"), r, {"separation": r["separation"], "knudsen": p["knudsen"]})
-    fig, ax = pyplot().subplots(1, 3, figsize=(13, 3.8))
+    write_arrays(os.path.join(out, "separation.h5"), r, {"separation": r["separation"], "knudsen": p["knudsen"]})
+    fig, ax = subplots(1, 3, figsize=(13, 3.8))
     for name, n in zip(("Ar", "Kr"), r["density"]):
         ax[0].plot(r["x"], n, ".-", label=name)
     ax[0].set_ylabel("number density")

@@ -18,12 +18,10 @@ the peak (they only hold ~1e-5 of the particles here, but the implicit solve sta
 Writes output/quantum_relaxation/{quantum_relaxation.h5, quantum_relaxation.png}.
 """
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo
 
 DEFAULTS = {"statistics": "fermi", "density": 6.0, "temperature": 0.8, "shift": 0.6, "cells": 8, "degree": 2,
             "extent": 4.5, "t_end": 0.6, "dt": 0.02, "tail_floor": 1e-8, "output": ""}
@@ -38,7 +36,8 @@ def l1_distance(f, g, weights) -> np.ndarray:
 def main(**overrides) -> dict:
     from dgkinetic import Mixture, Species, VelocityGrid, equilibrium
     from dgkinetic.collisions.landau import Landau
-    from dgkinetic.demo_support import invariant_drift, run_homogeneous, write_results
+    from dgkinetic.homogeneous import invariant_drift, run_homogeneous
+    from dgkinetic.output import write_arrays
     from dgkinetic.moments import mean_velocity, number_density, temperature
     p = dict(DEFAULTS, **overrides)
     species = Species("q", statistics=p["statistics"])
@@ -60,7 +59,7 @@ def main(**overrides) -> dict:
     axis = np.flatnonzero(np.abs(grid.nodes[:, 1]) < 1e-12)        # the v_x axis (v_y = 0)
     picks = np.unique([int(np.argmin(np.abs(t - s))) for s in SNAPSHOTS] + [len(t) - 1])
     out = output_dir("quantum_relaxation", p)
-    write_results(os.path.join(out, "quantum_relaxation.h5"),
+    write_arrays(os.path.join(out, "quantum_relaxation.h5"),
                   {"time": t, "entropy": H, "distance_to_equilibrium": to_eq, "distance_to_maxwellian": to_mb,
                    "invariant_drift": drift, "f_min": rows.min(axis=1), "f_max": rows.max(axis=1),
                    "equilibrium": f_eq, "nodes": grid.nodes, "weights": grid.weights, "f": rows[picks],
@@ -73,9 +72,9 @@ def main(**overrides) -> dict:
 
 
 def _plot(path, p, grid, axis, t, rows, picks, f_eq, f_mb, H, to_eq):
-    from dgkinetic.demo_support import pyplot, save_figure
+    from dgkinetic.plotting import save_figure, subplots
     vx = grid.nodes[axis, 0]
-    fig, ax = pyplot().subplots(1, 3, figsize=(14, 3.8))
+    fig, ax = subplots(1, 3, figsize=(14, 3.8))
     for k in picks:
         ax[0].plot(vx, rows[k, axis], lw=1.0, label=f"t = {t[k]:.3g}")
     name = {"fermi": "Fermi–Dirac", "bose": "Bose–Einstein"}.get(p["statistics"], "Maxwellian")

@@ -11,10 +11,8 @@ grows. Run with the Landau or the Boltzmann operator:
 Writes output/relaxation/{relaxation.h5, relaxation.png}.
 """
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo
 
 DEFAULTS = {"operator": "landau", "species": 2, "t_end": 4.0, "dt": 0.2, "cells": 6, "degree": 2,
             "output": ""}
@@ -27,7 +25,9 @@ DRIFTS = [0.3, -0.3, 0.0]          # x-velocity in units of each species' therma
 def main(**overrides) -> dict:
     import numpy as np
     from dgkinetic import Mixture, Species, VelocityGrid, equilibrium
-    from dgkinetic.demo_support import invariant_drift, pyplot, run_homogeneous, save_figure, write_results
+    from dgkinetic.homogeneous import invariant_drift, run_homogeneous
+    from dgkinetic.output import write_arrays
+    from dgkinetic.plotting import save_figure, subplots
     from dgkinetic.moments import mixture_temperature, temperature, mean_velocity
     p = dict(DEFAULTS, **overrides)
     N = int(p["species"])
@@ -55,10 +55,10 @@ def main(**overrides) -> dict:
     H = mix.entropy_density(rows)
     drift = invariant_drift(mix, rows)
     out = output_dir("relaxation", p)
-    write_results(os.path.join(out, "relaxation.h5"),
+    write_arrays(os.path.join(out, "relaxation.h5"),
                   {"time": t, "temperature": T, "velocity_x": u, "entropy": H, "mixture_temperature": T_mix,
                    "invariant_drift": drift})
-    fig, ax = pyplot().subplots(1, 3, figsize=(12, 3.5))
+    fig, ax = subplots(1, 3, figsize=(12, 3.5))
     for i, s in enumerate(species):
         ax[0].plot(t, T[:, i], label=f"{s.name} (m={s.mass:g})")
         ax[1].plot(t, u[:, i], label=s.name)

@@ -30,13 +30,11 @@ Writes output/shock_tube/{shock_tube.h5, shock_tube.png}.
 """
 import math
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
-from dgkinetic.reference.riemann import euler_riemann, outer_wave_speeds  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo
+from dgkinetic.reference.riemann import euler_riemann, outer_wave_speeds
 
 DEFAULTS = {"knudsen": [math.inf, 0.1, 0.01, 0.001], "cells": 64, "degree": 0, "velocity_cells": 6,
             "extent": 4.5, "t_end": 0.2, "cfl": 1.0, "tail_floor": 1e-4, "output": ""}
@@ -211,8 +209,8 @@ def main(**overrides) -> dict:
 
 
 def _plot(path, x, t, results, euler, fm_profiles, before_walls):
-    from dgkinetic.demo_support import pyplot, save_figure
-    fig, ax = pyplot().subplots(1, 3, figsize=(14, 3.8))
+    from dgkinetic.plotting import save_figure, subplots
+    fig, ax = subplots(1, 3, figsize=(14, 3.8))
     for i, name in enumerate(("density", "velocity u_x", "temperature")):
         for kn, r in results.items():
             ax[i].plot(x, r["profiles"][i], lw=1.2, label=f"Kn = {kn:g}")

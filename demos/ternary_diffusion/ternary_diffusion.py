@@ -41,12 +41,10 @@ kinetic N_i = ε⁻¹ ∫ v_x f_i dv). The uphill indicator of species B is ∫ 
 Writes output/ternary_diffusion/{ternary_diffusion.h5, ternary_diffusion.png}.
 """
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, pyplot, run_demo, save_figure, write_results  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo
 
 DEFAULTS = {"knudsen": [0.1, 0.05, 0.025], "t_end": 0.5, "samples": 25, "cells": 8, "degree": 1,
             "velocity_cells": 4, "extent": 5.0, "amplitude": 0.8, "cfl": 0.9, "ms_cells": 200,
@@ -167,6 +165,7 @@ def main(**overrides) -> dict:
     from dgkinetic.collisions.landau import Landau
     from dgkinetic.reference.maxwell_stefan import (closed_channel, diffusivities, friction_coefficients,
                                                     linear_response_diffusivities)
+    from dgkinetic.output import write_arrays
     from dgkinetic.phase_space import PhaseSpace
     p = dict(DEFAULTS, **overrides)
     knudsen = [float(k) for k in np.atleast_1d(p["knudsen"])]
@@ -228,7 +227,7 @@ def main(**overrides) -> dict:
         for name in ("density", "fraction", "flux", "diffusion_flux", "bulk_flux", "temperature", "mass_drift",
                      "discrepancy", "flux_discrepancy", "total_density_spread", "temperature_deviation"):
             data[group + name] = r[name]
-    write_results(os.path.join(out, "ternary_diffusion.h5"), data,
+    write_arrays(os.path.join(out, "ternary_diffusion.h5"), data,
                   {"species": NAMES, "masses": MASSES, "uphill_species": NAMES[UPHILL],
                    "amplitude": p["amplitude"]})
     plot(os.path.join(out, "ternary_diffusion.png"), xs, times, knudsen, runs, ms, ms_uphill)
@@ -239,12 +238,13 @@ def main(**overrides) -> dict:
 
 def plot(path: str, xs, times, knudsen, runs, ms, ms_uphill) -> None:
     """Molar-fraction profiles, the uphill diagnostics of species B and the discrepancies, as one PNG."""
-    plt = pyplot()
-    fig, ax = plt.subplots(2, 3, figsize=(13, 7.5))
+    import matplotlib
+    from dgkinetic.plotting import save_figure, subplots
+    fig, ax = subplots(2, 3, figsize=(13, 7.5))
     best = runs[int(np.argmin(knudsen))]
     eps = min(knudsen)
     shown = np.unique(np.linspace(0, len(times) - 1, 5).round().astype(int))
-    colours = plt.cm.viridis(np.linspace(0.0, 0.9, len(shown)))
+    colours = matplotlib.colormaps["viridis"](np.linspace(0.0, 0.9, len(shown)))
     ms_fraction = ms.density / ms.density.sum(axis=-1, keepdims=True)
     for i, name in enumerate(NAMES):
         a = ax[0, i]
