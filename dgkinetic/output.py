@@ -57,7 +57,8 @@ def write_arrays(path: str, data: dict, attrs: dict | None = None) -> None:
         Dataset name → value; only ``numpy.ndarray`` values are written (a result dict may be
         passed whole), and a name with ``/`` creates groups.
     attrs
-        Attributes of the file's root group.
+        Attribute name → value; ``group/name`` is an attribute of that group (created if needed),
+        a plain name one of the file.
     """
     import h5py
     tmp = atomic_path(path)
@@ -66,7 +67,8 @@ def write_arrays(path: str, data: dict, attrs: dict | None = None) -> None:
             if isinstance(value, np.ndarray):
                 h.create_dataset(key, data=value)
         for key, value in (attrs or {}).items():
-            h.attrs[key] = value
+            group, _, name = key.rpartition("/")
+            (h.require_group(group) if group else h).attrs[name] = value
     os.replace(tmp, path)
 
 

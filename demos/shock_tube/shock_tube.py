@@ -157,8 +157,8 @@ def run(p, knudsen):
 
 
 def main(**overrides) -> dict:
-    import h5py
     from dgkinetic.equilibrium import equilibrium
+    from dgkinetic.output import write_arrays
     p = dict(DEFAULTS, **overrides)
     gamma = (2 + 2) / 2                      # (d + 2)/d with d = 2 velocity dimensions
     t = p["t_end"]
@@ -185,22 +185,17 @@ def main(**overrides) -> dict:
                 for kn, r in results.items()}
 
     out = output_dir("shock_tube", p)
-    part = os.path.join(out, "shock_tube.h5.part")
-    with h5py.File(part, "w") as f:
-        f.attrs.update({"t_end": t, "gamma": gamma, "cells": p["cells"], "velocity_cells": p["velocity_cells"],
-                        "free_molecular_L1_error": fm_error if fm_error is not None else math.nan})
-        f["x"] = x
-        for name, arr in zip(("density", "velocity", "temperature"), euler):
-            f[f"euler/{name}"] = arr
-        for name, arr in zip(("density", "velocity", "temperature"), fm_profiles):
-            f[f"free_molecular/{name}"] = arr
-        for kn, r in results.items():
-            g = f.create_group(f"knudsen_{kn:g}")
-            g.attrs.update({"knudsen": kn, "euler_L1_density": distance[kn]})
-            for name, arr in zip(("density", "velocity", "temperature"), r["profiles"]):
-                g[name] = arr
-            g["invariant_drift"] = r["drift"]
-    os.replace(part, os.path.join(out, "shock_tube.h5"))
+    names = ("density", "velocity", "temperature")
+    data = {"x": x, **{f"euler/{n}": a for n, a in zip(names, euler)},
+            **{f"free_molecular/{n}": a for n, a in zip(names, fm_profiles)}}
+    attrs = {"t_end": t, "gamma": gamma, "cells": p["cells"], "velocity_cells": p["velocity_cells"],
+             "free_molecular_L1_error": fm_error if fm_error is not None else math.nan}
+    for kn, r in results.items():
+        group = f"knudsen_{kn:g}/"
+        data.update({group + n: a for n, a in zip(names, r["profiles"])})
+        data[group + "invariant_drift"] = r["drift"]
+        attrs.update({group + "knudsen": kn, group + "euler_L1_density": distance[kn]})
+    write_arrays(os.path.join(out, "shock_tube.h5"), data, attrs)
     _plot(os.path.join(out, "shock_tube.png"), x, t, results, euler, fm_profiles, before_walls)
     return {"x": x, "knudsen": list(results), "profiles": {k: r["profiles"] for k, r in results.items()},
             "euler": euler, "free_molecular": fm_profiles, "free_molecular_error": fm_error,
