@@ -42,25 +42,49 @@ def gauss_lobatto(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def lagrange_basis(nodes: np.ndarray, s: np.ndarray, derivative: bool = False) -> np.ndarray:
-    """Lagrange basis of ``nodes`` (shape (m,)) at points ``s`` (shape (n,)); returns (n, m).
+    """Lagrange basis L_a(s) = Π_{b≠a}(s − x_b)/Π_{b≠a}(x_a − x_b) of ``nodes`` at points ``s``.
 
-    With ``derivative=True`` the first derivatives are returned instead.
+    The product form reproduces 1, s, s² to round-off (which exact conservation needs), unlike
+    monomial coefficients, whose Vandermonde conditioning grows with the degree; the values are
+    built from prefix and suffix products of s − x_b.
+
+    Parameters
+    ----------
+    nodes
+        Distinct nodes x_a, shape (m,).
+    s
+        Evaluation points, any shape.
+    derivative
+        Return the first derivatives L_a'(s) instead of the values.
+
+    Returns
+    -------
+    ndarray, shape s.shape + (m,)
     """
-    s = np.asarray(s, dtype=float)[:, None]
-    diff = s - nodes[None, :]                                  # (n, m)
-    denom = np.array([np.prod([nodes[a] - nodes[b] for b in range(len(nodes)) if b != a])
-                      for a in range(len(nodes))])
+    nodes = np.asarray(nodes, dtype=float)
+    s = np.asarray(s, dtype=float)
     m = len(nodes)
+    gaps = nodes[:, None] - nodes[None, :]
+    np.fill_diagonal(gaps, 1.0)
+    denom = np.prod(gaps, axis=1)                              # Π_{b≠a}(x_a − x_b)
+    diff = s[..., None] - nodes                                # s.shape + (m,)
+    # m = p + 1 ≤ 9 basis functions: these loops run over them, never over points
     if not derivative:
-        vals = np.empty((s.shape[0], m))
+        out = np.empty_like(diff)
+        acc = np.ones(s.shape)
         for a in range(m):
-            vals[:, a] = np.prod(np.delete(diff, a, axis=1), axis=1)
-        return vals / denom
-    ders = np.zeros((s.shape[0], m))
+            out[..., a] = acc
+            acc = acc * diff[..., a]
+        acc = np.ones(s.shape)
+        for a in range(m - 1, -1, -1):
+            out[..., a] *= acc
+            acc = acc * diff[..., a]
+        return out / denom
+    ders = np.zeros_like(diff)
     for a in range(m):
         others = [b for b in range(m) if b != a]
         for c in others:
-            ders[:, a] += np.prod(diff[:, [b for b in others if b != c]], axis=1)
+            ders[..., a] += np.prod(diff[..., [b for b in others if b != c]], axis=-1)
     return ders / denom
 
 

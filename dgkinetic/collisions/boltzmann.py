@@ -82,7 +82,7 @@ from dgkinetic.collisions.sphere import SphereQuadrature, directions, sphere_qua
 from dgkinetic.errors import InputError, NonPhysicalStateError
 from dgkinetic.mixture import Mixture
 from dgkinetic.statistics import from_entropy_variable
-from dgkinetic.velocity import VelocityGrid
+from dgkinetic.velocity import VelocityGrid, lagrange_basis
 
 __all__ = ["Boltzmann", "default_cache_dir", "log_mean_ratio"]
 
@@ -125,9 +125,6 @@ class _GridInterpolation:
         self.dim = grid.dim
         self.n = grid.degree + 1
         self.ref_nodes = grid.ref_nodes
-        x = self.ref_nodes
-        self.denom = np.array([np.prod([x[a] - x[b] for b in range(self.n) if b != a])
-                               for a in range(self.n)])
         self.step = grid.degree if grid.continuous else grid.degree + 1   # 1D index of a cell's node 0
         self.strides = grid.n1 ** np.arange(grid.dim - 1, -1, -1)         # C order, as grid.nodes
         local = np.stack(np.meshgrid(*[np.arange(self.n)] * grid.dim, indexing="ij"), axis=-1)
@@ -148,23 +145,8 @@ class _GridInterpolation:
         return base, ref
 
     def lagrange(self, s: np.ndarray) -> np.ndarray:
-        """1D Lagrange basis of the reference nodes at s (any shape) → shape s.shape + (n,).
-
-        L_a(s) = Π_{b≠a}(s − x_b)/Π_{b≠a}(x_a − x_b) from prefix and suffix products: the
-        product form reproduces 1, s, s² to round-off (which exact conservation needs), unlike
-        monomial coefficients, whose Vandermonde conditioning grows with the degree.
-        """
-        diff = s[..., None] - self.ref_nodes
-        out = np.empty_like(diff)
-        acc = np.ones(s.shape)
-        for a in range(self.n):                       # p+1 ≤ 9 basis functions, not a loop over nodes
-            out[..., a] = acc
-            acc = acc * diff[..., a]
-        acc = np.ones(s.shape)
-        for a in range(self.n - 1, -1, -1):
-            out[..., a] *= acc
-            acc = acc * diff[..., a]
-        return out / self.denom
+        """1D Lagrange basis of the reference nodes at s (any shape) → shape s.shape + (n,)."""
+        return lagrange_basis(self.ref_nodes, s)
 
     def rows(self, base: np.ndarray, ref: np.ndarray, block: int = 1 << 15):
         """Column indices (int32) and values, each (C, n^d), of the interpolation rows at the
