@@ -1,4 +1,4 @@
-"""Run outputs: HDF5 diagnostics series, atomic checkpoints, VTK moments, PNG plots.
+"""Files a run writes, each atomically: HDF5 results and diagnostics series, checkpoints, VTK moment fields.
 
 Files are written to a temporary name and renamed into place, so a run killed at any moment
 leaves either the previous complete file or the new complete file, never half of one.
