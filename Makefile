@@ -13,8 +13,17 @@ setup:
 demo: setup
 	$(ACT) dgkinetic run demos/heat_transfer/heat_transfer.toml
 
+# mpi-pytest tests marked parallel([1, 2]): the 1-rank variants run with the others, the 2-rank ones here
+MPI_TESTS := mpiexec -n 2 python -m pytest -q -m "parallel[2]" $(PYTEST_ARGS)
+
 test: setup
 	$(ACT) python -m pytest -q $(PYTEST_ARGS)
+	$(ACT) $(MPI_TESTS)
+
+# everything that runs on several ranks: the subprocess comparisons and error paths, then mpi-pytest
+test-parallel: setup
+	$(ACT) python -m pytest -q tests/test_parallel.py tests/test_parallel_errors.py $(PYTEST_ARGS)
+	$(ACT) $(MPI_TESTS)
 
 test-slow: setup
 	$(ACT) python -m pytest -q -m slow $(PYTEST_ARGS)
