@@ -34,6 +34,7 @@ _LAZY = {
     "grazing_family": "dgkinetic.collisions.kernels",
     "GenericStructure": "dgkinetic.generic", "fisher_information": "dgkinetic.generic",
     "Diagnostics": "dgkinetic.diagnostics",
+    "run_homogeneous": "dgkinetic.homogeneous", "invariant_drift": "dgkinetic.homogeneous",
     "exchange_rate_error": "dgkinetic.resolution",
 }
 
