@@ -19,17 +19,20 @@ import time
 
 import numpy as np
 
-import firedrake as fd
-from dgkinetic.channel import rate_for_knudsen
-from dgkinetic.collisions.kernels import HardSpheres
-from dgkinetic.collisions.spectral import SpectralBoltzmann
-from dgkinetic.mixture import Mixture
-from dgkinetic.phase_space import PhaseSpace
-from dgkinetic.solver import KineticProblem
-from dgkinetic.species import Species
-from dgkinetic.steady import SteadySolver
-from dgkinetic.velocity import VelocityGrid
-from dgkinetic.walls import Diffuse
+from dgkinetic.cli import start_petsc
+
+start_petsc([])                       # PETSc gets no options from this script's own command line
+import firedrake as fd  # noqa: E402
+from dgkinetic.channel import rate_for_knudsen  # noqa: E402
+from dgkinetic.collisions.kernels import HardSpheres  # noqa: E402
+from dgkinetic.collisions.spectral import SpectralBoltzmann  # noqa: E402
+from dgkinetic.mixture import Mixture  # noqa: E402
+from dgkinetic.phase_space import PhaseSpace  # noqa: E402
+from dgkinetic.solver import KineticProblem  # noqa: E402
+from dgkinetic.species import Species  # noqa: E402
+from dgkinetic.steady import SteadySolver  # noqa: E402
+from dgkinetic.velocity import VelocityGrid  # noqa: E402
+from dgkinetic.walls import Diffuse  # noqa: E402
 
 DSMC_CPU = {1.0: 0.7, 0.1: 16.5}
 GRIDS = {"default": dict(vcells=4, vdegree=3, extent=4.5, cells=8, degree=2, radial=8, sphere=5),

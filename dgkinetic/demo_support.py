@@ -13,8 +13,6 @@ import os
 import sys
 from collections.abc import Callable
 
-from dgkinetic.plotting import plot_profiles_by_knudsen, save_figure  # noqa: F401  (demos/couette, below)
-
 __all__ = ["parse_parameters", "run_demo", "output_dir"]
 
 
@@ -82,23 +80,3 @@ def output_dir(name: str, params: dict) -> str:
     out = params.get("output") or os.path.join("output", name)
     os.makedirs(out, exist_ok=True)
     return out
-
-
-# demos/couette is being changed elsewhere and still imports the names below from here; they go once
-# it imports them from dgkinetic.plotting and dgkinetic.output.
-def pyplot():
-    """For demos/couette only: an object whose ``subplots`` is :func:`dgkinetic.plotting.subplots`."""
-    from dgkinetic import plotting
-    return plotting
-
-
-def write_results(path: str, data: dict, attrs: dict | None = None) -> None:
-    """For demos/couette only: :func:`dgkinetic.output.write_arrays`."""
-    from dgkinetic.output import write_arrays
-    write_arrays(path, data, attrs)
-
-
-def plot_knudsen_sweep(ax, knudsen, ratio, what: str, curves=()):
-    """For demos/couette only: :func:`dgkinetic.plotting.plot_knudsen_sweep` of its hard-disk runs."""
-    from dgkinetic.plotting import plot_knudsen_sweep as plot
-    return plot(ax, knudsen, ratio, what, "Boltzmann, hard disks", curves)

@@ -40,10 +40,8 @@ Writes output/couette/{couette.h5, couette.png}.
 """
 import math
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from dgkinetic.demo_support import output_dir, run_demo  # noqa: E402
+from dgkinetic.demo_support import output_dir, run_demo
 
 DEFAULTS = {"knudsen": [10.0, 3.0, 1.0, 0.3, 0.1, 0.05], "wall_speed": 0.2, "cells": 8, "degree": 1,
             "velocity_cells": 4, "extent": 4.5, "sphere": 8, "tolerance": 5e-4, "t_max": 10.0,
@@ -122,14 +120,14 @@ def main(**overrides) -> dict:
 
 def _write(r: dict, p: dict) -> str:
     import numpy as np
-    from dgkinetic.demo_support import (plot_knudsen_sweep, plot_profiles_by_knudsen, pyplot, save_figure,
-                                        write_results)
+    from dgkinetic.output import write_arrays
+    from dgkinetic.plotting import plot_knudsen_sweep, plot_profiles_by_knudsen, save_figure, subplots
     out = output_dir("couette", p)
-    write_results(os.path.join(out, "couette.h5"), r,
+    write_arrays(os.path.join(out, "couette.h5"), r,
                   {"free_molecular_stress": r["free_molecular_stress"], "viscosity_ratio": r["viscosity_ratio"],
                    "wall_speed": p["wall_speed"]})
-    fig, ax = pyplot().subplots(1, 2, figsize=(11, 4))
-    plot_knudsen_sweep(ax[0], r["knudsen"], r["stress_ratio"], "P_xy",
+    fig, ax = subplots(1, 2, figsize=(11, 4))
+    plot_knudsen_sweep(ax[0], r["knudsen"], r["stress_ratio"], "P_xy", "Boltzmann, hard disks",
                        [("Navier–Stokes, no slip: 2Kn", "--", lambda k: 2 * k, 0.6),
                         ("NS + Maxwell slip: 2Kn/(1+2Kn)", ":", lambda k: 2 * k / (1 + 2 * k), np.inf)])
     plot_profiles_by_knudsen(ax[1], r["x"], r["knudsen"], r["velocity_y"], "u_y / U_w", ("no slip", [-0.5, 0.5]))

@@ -388,6 +388,10 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                 mu_j = self.masses[j] / (self.masses[i] + self.masses[j])
                 self._gain_table[i][j] = self.radial[i, j][:, None] * _angular_transform(
                     dim, mu_j * rho[:, None] * ku[None, :])
+        if not (np.allclose(self.rho, self.rho.transpose(1, 0, 2), rtol=1e-14, atol=0.0)
+                and np.allclose(self.radial, self.radial.transpose(1, 0, 2), rtol=1e-12, atol=0.0)):
+            raise InputError("spectral Boltzmann: the kernel must be symmetric in the pair (i, j) "
+                             "(cross-section and cut-off)")
         # the gain multipliers on the rfft layout, kept if small (else gathered per radial node)
         self._gain_full = None
         if self._gain_full_bytes() <= self.GAIN_TABLE_BYTES:
@@ -485,34 +489,44 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
         return out
 
     def _pair_chunk(self, X2: np.ndarray) -> dict:
-        mix, P = self.mixture, self.periodic
+        """{(i, j): (G_ij, ν_ij)} at species i's nodes for the rows X2.
+
+        The two orders of a cross pair share their work: with the antipodally symmetric σ rule,
+        P_ρ of (j, i), Σ_σ ω f_j(w + μ_i ρσ) f_i(w − μ_j ρσ), is P_ρ of (i, j) with σ → −σ, i.e. the
+        same function; only the q̂-average multipliers S(μ_j ρ|k|) and S(μ_i ρ|k|) differ. So each
+        unordered pair costs one set of shifted products (the radial rules of (i, j) and (j, i) are
+        equal: R_ij and the kernel are symmetric; checked at set-up)."""
+        P = self.periodic
         Fhat = self._fourier(X2)
         m = self.masses
         batches = [(self.sigma[idx], self.omega[idx], np.arange(len(idx)) ^ 1)
                    for idx in (self._sigma_order[b:b + self.sigma_batch]
                                for b in range(0, len(self.omega), self.sigma_batch))]
         out = {}
-        for i in range(len(mix)):
-            for j in range(len(mix)):
-                mu_i, mu_j = m[i] / (m[i] + m[j]), m[j] / (m[i] + m[j])
-                Nhat = self.loss_multiplier[i][j] * Fhat[j]
-                Ghat = np.zeros_like(Fhat[i])
-                for q, rho in enumerate(self.rho[i, j]):
-                    if self.radial[i, j, q] == 0.0:
-                        continue
-                    Pw = None
-                    for sig, omega, partner in batches:
-                        A = self._shifted(Fhat[i], mu_j * rho * sig)
-                        if i == j:                                            # −σ is the batch's neighbour
-                            B = A[partner]
-                        else:
-                            B = self._shifted(Fhat[j], -mu_i * rho * sig)
-                        term = np.tensordot(omega, A * B, axes=1)            # (rows, N, …, N)
-                        Pw = term if Pw is None else Pw + term
-                        del A, B
-                    gain = self._gain_full[i][j][q] if self._gain_full else P.gather(self._gain_table[i][j][q])
-                    Ghat += gain * scipy.fft.rfftn(Pw, axes=P.axes, workers=self.workers)
-                out[i, j] = (self._at_nodes(i, Ghat), self._at_nodes(i, Nhat, band=False))
+        for i, j in self._pairs:
+            mu_i, mu_j = m[i] / (m[i] + m[j]), m[j] / (m[i] + m[j])
+            orders = [(i, j)] if i == j else [(i, j), (j, i)]
+            Ghat = {key: np.zeros_like(Fhat[key[0]]) for key in orders}
+            for q, rho in enumerate(self.rho[i, j]):
+                if self.radial[i, j, q] == 0.0:
+                    continue
+                Pw = None
+                for sig, omega, partner in batches:
+                    A = self._shifted(Fhat[i], mu_j * rho * sig)
+                    if i == j:                                                # −σ is the batch's neighbour
+                        B = A[partner]
+                    else:
+                        B = self._shifted(Fhat[j], -mu_i * rho * sig)
+                    term = np.tensordot(omega, A * B, axes=1)                # (rows, N, …, N)
+                    Pw = term if Pw is None else Pw + term
+                    del A, B
+                Phat = scipy.fft.rfftn(Pw, axes=P.axes, workers=self.workers)
+                for a, b in orders:
+                    gain = self._gain_full[a][b][q] if self._gain_full else P.gather(self._gain_table[a][b][q])
+                    Ghat[a, b] += gain * Phat
+            for a, b in orders:
+                out[a, b] = (self._at_nodes(a, Ghat[a, b]), self._at_nodes(a, self.loss_multiplier[a][b] * Fhat[b],
+                                                                         band=False))
         return out
 
     def gain_and_frequency(self, X: np.ndarray):
