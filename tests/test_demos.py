@@ -7,7 +7,8 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMOS = os.path.join(ROOT, "demos")
-TESTED = {"relaxation", "grazing", "heat_transfer", "couette", "ternary_diffusion", "shock_tube", "quantum_relaxation"}
+TESTED = {"relaxation", "grazing", "heat_transfer", "couette", "ternary_diffusion", "shock_tube", "quantum_relaxation",
+          "thermal_diffusion"}
 
 
 def test_every_demo_is_tested():
