@@ -32,7 +32,7 @@ _REQ = object()   # marks a required field
 SCHEMA = {
     "run": {"name": (str, "run"), "output": (str, "output/run"), "t_end": (float, _REQ),
             "dt": (float, _REQ), "diagnostics_every": (int, 1), "checkpoint_every": (int, 0),
-            "vtk_every": (int, 0), "plot": (bool, True), "progress": (bool, True)},
+            "vtk_every": (int, 0), "plot": (bool, True), "progress": (bool, True), "steady": (bool, False)},
     "mesh": {"kind": (str, _REQ), "cells": ((int, list), 16), "length": ((float, list), 1.0),
              "path": (str, ""), "quadrilateral": (bool, True), "degree": (int, 1),
              "periodic": (bool, False)},
@@ -321,7 +321,21 @@ def _array_of_tables(data: dict, name: str) -> list:
     return raw
 
 
+#: [run] fields of time stepping, which a steady run (steady = true) does not take
+TIME_STEPPING_FIELDS = ("t_end", "dt", "checkpoint_every", "vtk_every")
+
+
 def _run_table(data: dict) -> dict:
+    raw = data.get("run")
+    if isinstance(raw, dict) and raw.get("steady") is True:
+        given = [k for k in TIME_STEPPING_FIELDS if k in raw]
+        if given:
+            raise InputError(f"[run] steady = true solves for the steady state directly; remove {given} "
+                             "(time stepping only)")
+        run, _ = _table({"run": {**raw, "t_end": 1.0, "dt": 1.0}}, "run")
+        del run["t_end"], run["dt"]                      # (checkpoint_every and vtk_every stay 0: off)
+        _check_output(run)
+        return run
     run, _ = _table(data, "run")
     for key in ("t_end", "dt"):
         if run[key] <= 0:
@@ -335,6 +349,11 @@ def _run_table(data: dict) -> dict:
         raise InputError("[run] diagnostics_every must be ≥ 1")
     if run["t_end"] / run["dt"] > 1e9:
         raise InputError(f"[run] t_end / dt = {run['t_end'] / run['dt']:.3g} steps; at most 1e9")
+    _check_output(run)
+    return run
+
+
+def _check_output(run: dict) -> None:
     out = run["output"]
     if not out.strip() or "\0" in out:
         raise InputError(f"[run] output must name a directory, got {out!r}")
@@ -347,7 +366,6 @@ def _run_table(data: dict) -> dict:
         raise InputError(f"[run] output '{out}': cannot create it ('{parent}' is not a writable directory)")
     if "\n" in run["name"] or "\0" in run["name"]:
         raise InputError("[run] name must be one line")
-    return run
 
 
 def _mesh_table(data: dict, base: str) -> dict:
@@ -437,7 +455,14 @@ def _initial_table(data: dict, nsp: int, dim: int) -> dict:
     for key in ("density", "temperature"):
         init[key] = _numbers(f"[initial] {key}", init[key], nsp, positive=True)
     u = init["velocity"] if init["velocity"] is not None else [0.0] * dim
-    init["velocity"] = _numbers("[initial] velocity", u, dim, per="velocity component", broadcast=False)
+    if isinstance(u, list) and u and all(isinstance(v, list) for v in u):       # one drift per species
+        if len(u) != nsp:
+            raise InputError(f"[initial] velocity: give one drift vector for all species or one per species "
+                             f"({nsp}), got {len(u)}")
+        init["velocity"] = [_numbers(f"[initial] velocity[{i}]", v, dim, per="velocity component",
+                                     broadcast=False) for i, v in enumerate(u)]
+    else:
+        init["velocity"] = _numbers("[initial] velocity", u, dim, per="velocity component", broadcast=False)
     if profile == "sine" and not 0 <= init["amplitude"] < 1:
         raise InputError(f"[initial] amplitude must be in [0, 1) for profile = \"sine\", got {init['amplitude']}")
     if profile != "sine":

@@ -96,21 +96,22 @@ def build_collisions(case: Case, mixture: Mixture) -> list:
 def _initial_moments(case: Case, mixture: Mixture, length: float):
     """Per-species density, velocity and temperature of [initial] (constants or functions of x)."""
     init, N = case.initial, len(mixture)
-    u = np.array(init["velocity"])
+    u = np.array(init["velocity"], dtype=float)
+    drifts = list(u) if u.ndim == 2 else [u] * N                  # one per species, or one for all
     dens, temp = list(init["density"]), list(init["temperature"])
     if init["profile"] == "uniform":
-        return dens, [u] * N, temp
+        return dens, drifts, temp
     if init["profile"] == "sine":
         a = init["amplitude"]
         dens_f = [lambda x, n=n: n * (1 + a * np.sin(2 * np.pi * x[:, 0] / length)) for n in dens]
-        return dens_f, [u] * N, temp
+        return dens_f, drifts, temp
     # Sod: the left/right tables (validated, one value per species) override density/temperature per half
     left, right = init["left"], init["right"]
 
     def side(key, base):
         lv, rv = left.get(key, base), right.get(key, base)
         return [lambda x, a=a, b=b: np.where(x[:, 0] < 0.5 * length, a, b) for a, b in zip(lv, rv)]
-    return side("density", dens), [u] * N, side("temperature", temp)
+    return side("density", dens), drifts, side("temperature", temp)
 
 
 def _grid_descriptors(mixture: Mixture) -> list[str]:
@@ -183,7 +184,7 @@ class CaseRun:
         self.exchange_errors = _measure_resolution(collisions, temps, x)
         # the case's dt is part of the checkpointed physics (a changed dt is refused above); the
         # checkpoint's step is the one the interrupted run would have taken next (adaptive steppers)
-        self.dt = dt if restart else case.run["dt"]
+        self.dt = dt if restart else case.run.get("dt")
         self._last_progress = 0.0
         self._start = None
         self.moments = MomentFields(phase)
@@ -252,9 +253,16 @@ class CaseRun:
                 self.diagnostics.integrate(op.dissipation(Xp)))
         row["fisher_information"] = float(self.diagnostics.integrate(
             fisher_information(Xp, self.phase.mixture, self._fisher_floor)))
+        # fluxes through each wall, of the state itself (the entropy needs it positive, below)
+        size = self.phase.mixture.size
+        if self.solver.transport is not None:
+            self._halo.dat.data[:] = X
+            Xh = self._halo.dat.data_ro_with_halos.reshape(-1, size)
+            for key, value in self.solver.transport.wall_fluxes(Xh).items():
+                row["flux_" + key] = self.comm.allreduce(value)
         # the entropy budget dS/dt = production + numerical dissipation + per-wall flux and dissipation
         self._halo.dat.data[:] = Xp
-        Xh = self._halo.dat.data_ro_with_halos.reshape(-1, self.phase.mixture.size)
+        Xh = self._halo.dat.data_ro_with_halos.reshape(-1, size)
         for key, rate in self.structure.entropy_rates(Xp, Xh).items():
             row["dSdt_" + key.replace(" ", "_")] = rate
         if self._reference is None:
@@ -335,6 +343,8 @@ class CaseRun:
                     os.makedirs(self.outdir, exist_ok=True)
                 except OSError as e:
                     raise InputError(f"[run] output: cannot create '{self.outdir}': {e.strerror}") from None
+        if self.case.run["steady"]:
+            return self._execute_steady()
         if not self.restart:
             remove_files([self.checkpoint_path, atomic_path(self.checkpoint_path)], self.comm)
         run = self.case.run
@@ -384,6 +394,46 @@ class CaseRun:
             raise NonPhysicalStateError(f"the run stopped at t = {final_time:.6g} before t_end = "
                                         f"{run['t_end']:.6g}")
         return summary
+
+    def _execute_steady(self) -> dict:
+        """[run] steady = true: the steady state by :class:`~dgkinetic.steady.SteadySolver` (its SNES and
+        KSP take the case's [solver] options), recorded as two diagnostics rows — the initial state
+        (time 0) and the steady state (time 1; ``steady`` = 1 in the file's attributes) — then plotted."""
+        from dgkinetic.steady import SteadySolver
+        if self.restart:
+            raise InputError("a steady run (steady = true) does not restart: run it again")
+        run = self.case.run
+        self._write_text("case.resolved.toml", self.case.to_toml())
+        self._start = time.perf_counter()
+        self._record(0, 0.0, self.solver.rows)
+        options = {k: v for k, v in self.case.solver.items() if not k.startswith("ts_")}
+        steady = SteadySolver(self.problem, solver_parameters=options)
+        try:
+            steady.solve()
+        except Exception as e:
+            self.series.flush(attrs={"case": self.case.to_toml(), "steady": 1, "stopped": str(root_cause(e))[:500]})
+            raise
+        self.solver.state.dat.data[:] = steady.state.dat.data_ro
+        X = self.solver.rows
+        self._record(1, 1.0, X)
+        stats = dict(steady.stats)
+        errors = np.array([np.nan if e is None else e for e in self.exchange_errors], dtype=float)
+        self.series.flush(attrs={"case": self.case.to_toml(), "steady": 1,
+                                 "newton_iterations": stats["newton_iterations"], "kinetic_sweeps": stats["sweeps"],
+                                 "relative_residual": stats["residual"], "exchange_rate_error": errors})
+        self._write_text("petsc_options.txt", "".join(f"-dgk_steady_{k} {v}\n" for k, v in
+                                                       sorted(steady.parameters.items())))
+        if run["plot"]:
+            from dgkinetic.plotting import plot_run
+            with agree(self.comm):
+                plot_run(self, X)
+        stats["max_rss_MB"] = self.comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                                                  op=MPI.MAX)
+        logger.info("steady state: %d Newton steps, %d kinetic sweeps, residual %.1e of the initial, %.2f s, "
+                    "%.0f MB peak",
+                    stats["newton_iterations"], stats["sweeps"], stats["residual"], stats["wall_time"],
+                    stats["max_rss_MB"])
+        return stats
 
 
 def _measure_resolution(collisions, temps, x) -> list:

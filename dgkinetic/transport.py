@@ -382,6 +382,27 @@ class Transport:
         return {f"wall {wid}": self.speed * float(np.sum(per_node[info["rows"]]))
                 for wid, info in self._wall_rows.items()}
 
+    def wall_fluxes(self, X: np.ndarray) -> dict[str, float]:
+        """Outward fluxes through each wall (rank-local sums; X with halos): per species the number,
+        then the momentum components and the energy of the mixture. Keys
+        ``wall<id>_number_<species>``, ``wall<id>_momentum_<x|y|z>``, ``wall<id>_energy``; e.g. on a
+        wall normal to x, ``momentum_y`` is the shear stress P_xy times the wall's area and
+        ``energy`` its heat flux."""
+        mix = self.phase.mixture
+        out = {}
+        if self.boundary is None:
+            return out
+        flux = self.boundary_flux(X) * mix.weights * self.boundary.node_weights[:, None] * self.speed
+        v = mix.velocities
+        for wid, info in self._wall_rows.items():
+            F = flux[info["rows"]].sum(axis=0)
+            for s, sl in zip(mix.species, mix.slices()):
+                out[f"wall{wid}_number_{s.name}"] = float(F[sl].sum())
+            for a in range(mix.dim):
+                out[f"wall{wid}_momentum_{'xyz'[a]}"] = float(F @ (mix.masses * v[:, a]))
+            out[f"wall{wid}_energy"] = float(F @ (0.5 * mix.masses * np.sum(v ** 2, axis=1)))
+        return out
+
     def boundary_flux(self, X: np.ndarray) -> np.ndarray:
         """Net outward flux ∫ (v·n) f̂ per boundary facet node and column: (n_bnodes, size)."""
         if self.boundary is None:
