@@ -24,8 +24,8 @@ re-emission (each wall's re-emitted density is a linear functional of what reach
 terms are corrections of rank (wall nodes + 1) × species, applied by the Woodbury identity. In the
 free-molecular limit P is the Jacobian itself and Newton converges in one step; with collisions,
 GMRES supplies the linearised gain. The collision frequency comes from operators that give it
-(:meth:`~dgkinetic.collisions.spectral.SpectralBoltzmann.loss_frequency`); for the others P is the
-transport alone.
+(:meth:`~dgkinetic.collisions.base.CollisionOperator.loss_frequency`: the spectral form); for the
+others P is the transport alone.
 
 Cost is counted in kinetic sweeps: one evaluation of F (transport and collisions at every space
 node) per Jacobian-vector product, plus one per Newton step; :attr:`SteadySolver.stats` holds them.
@@ -59,14 +59,6 @@ STEADY_PARAMETERS = {"snes_type": "newtonls", "snes_linesearch_type": "basic", "
                      "snes_ksp_ew": None,
                      "ksp_type": "gmres", "ksp_gmres_restart": 60, "ksp_max_it": 200,
                      "ksp_rtol": 1e-2, "mat_mffd_type": "ds"}
-
-
-def loss_frequency(operator, X: np.ndarray):
-    """ν(x, v) of an operator's loss term −ν f at the rows X, or None if the operator has none."""
-    from dgkinetic.collisions.spectral import SpectralBoltzmann
-    if isinstance(operator, SpectralBoltzmann):
-        return operator.loss_frequency(X)
-    return None
 
 
 class _Handle:
@@ -372,7 +364,7 @@ class SteadySolver:
         X = x.getArray(readonly=True).reshape(self.n, self.size)
         nu = None
         for op, rate in self.collisions:
-            part = loss_frequency(op, X) if rate else None
+            part = op.loss_frequency(X) if rate else None
             if part is not None:
                 nu = rate * part if nu is None else nu + rate * part
         self._sweep.update(nu)

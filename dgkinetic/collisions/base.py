@@ -27,7 +27,7 @@ class CollisionOperator(ABC):
     without a Jacobian raises InputError there and sets :attr:`explicit_only`; one without a bracket
     raises there, see :class:`WithoutBracket`). Derived: :meth:`rhs`, :meth:`dissipation`.
     How a time stepper asks: :attr:`explicit_only` decides whether collisions may be implicit,
-    :meth:`freeze_tails` is called at the start of every step.
+    :meth:`freeze_tails` is called at the start of every step. Optional: :meth:`loss_frequency`.
 
     Attributes
     ----------
@@ -60,6 +60,12 @@ class CollisionOperator(ABC):
 
     def freeze_tails(self, X: np.ndarray | None) -> None:
         """Freeze any state-dependent choice of the operator at X for a nonlinear solve (no-op here)."""
+
+    def loss_frequency(self, X: np.ndarray) -> np.ndarray | None:
+        """Optional: the collision frequency ν ≥ 0 of the loss term −ν f at the rows X (shaped like X),
+        which preconditioners use (the steady solver's sweep); None (the default) if the operator
+        does not give it."""
+        return None
 
     # ------------------------------------------------------------ derived
     def rhs(self, X: np.ndarray) -> np.ndarray:
