@@ -21,7 +21,7 @@ from dgkinetic.mixture import Mixture
 from dgkinetic.moments import energy_density, momentum_density, mean_velocity, temperature
 from dgkinetic.reference.maxwell_mixture import exchange_rates
 
-__all__ = ["exchange_rate_error", "maxwell_surrogate", "EXCHANGE_TOLERANCE"]
+__all__ = ["exchange_rate_error", "discrete_exchange", "maxwell_surrogate", "EXCHANGE_TOLERANCE"]
 
 #: relative exchange-rate error above which a run warns that its grid does not resolve the collisions
 EXCHANGE_TOLERANCE = 1e-2
@@ -61,6 +61,18 @@ def _strength(operator, theory: str, mix: Mixture):
     return sphere_area(d) * np.array([[operator.kernel.coefficient(i, j, d) for j in range(N)] for i in range(N)])
 
 
+def discrete_exchange(operator, X: np.ndarray) -> tuple:
+    """At one state row X (shape (1, size)): per species the drift u_i (N, d) and temperature T_i
+    (N,), and the momentum and energy the operator makes it gain, d(m n u)_i/dt (N, d) and dE_i/dt (N,)."""
+    mix = operator.mixture
+    parts, R = mix.split(X), mix.split(operator.rhs(X))
+    u = np.array([mean_velocity(p, g)[0] for p, g in zip(parts, mix.grids)])
+    T = np.array([temperature(p, g, s)[0] for p, g, s in zip(parts, mix.grids, mix.species)])
+    dp = np.array([momentum_density(r, g, s)[0] for r, g, s in zip(R, mix.grids, mix.species)])
+    dE = np.array([energy_density(r, g, s)[0] for r, g, s in zip(R, mix.grids, mix.species)])
+    return u, T, dp, dE
+
+
 def exchange_rate_error(operator, temperatures) -> float | None:
     """Largest relative error of the exchange rates of ``operator`` (or its Maxwell surrogate) at
     a probe state of the run: species i at temperature T_i, drifts ±PROBE_DRIFT thermal speeds.
@@ -82,12 +94,7 @@ def exchange_rate_error(operator, temperatures) -> float | None:
         u[i, 0] = PROBE_DRIFT * (1 if i % 2 == 0 else -1) * s.thermal_speed(float(np.mean(T)))
     X = np.concatenate([equilibrium(g, s, 1.0, u[i], T[i]) for i, (s, g) in
                         enumerate(zip(mix.species, mix.grids))])[None]
-    parts = mix.split(X)
-    u_d = np.array([mean_velocity(p, g)[0] for p, g in zip(parts, mix.grids)])
-    T_d = np.array([temperature(p, g, s)[0] for p, g, s in zip(parts, mix.grids, mix.species)])
-    R = mix.split(probe_op.rhs(X))
-    dp = np.array([momentum_density(r, g, s)[0] for r, g, s in zip(R, mix.grids, mix.species)])
-    dE = np.array([energy_density(r, g, s)[0] for r, g, s in zip(R, mix.grids, mix.species)])
+    u_d, T_d, dp, dE = discrete_exchange(probe_op, X)
     masses = [s.mass for s in mix.species]
     ep, eE = exchange_rates(theory, masses, np.ones(N), u_d, T_d, _strength(probe_op, theory, mix))
     err = max(np.max(np.abs(dp - ep)) / max(np.max(np.abs(ep)), 1e-300),

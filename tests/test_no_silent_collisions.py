@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from dgkinetic import Mixture, Species, VelocityGrid, equilibrium
-from dgkinetic.moments import energy_density, mean_velocity, momentum_density, temperature
 from dgkinetic.reference.maxwell_mixture import exchange_rates
+from dgkinetic.resolution import discrete_exchange
 
 MASSES, DENSITIES, TEMPERATURES = [1.0, 4.0], [1.0, 0.6], [1.3, 0.9]
 DRIFTS = [[0.2, 0.1, 0.0], [-0.1, 0.0, 0.05]]
@@ -57,12 +57,7 @@ def test_operator_rates_on_a_coarse_3v_grid_are_not_dropped(name):
     op = _operator(name, mix)
     X = np.concatenate([equilibrium(g, s, n, np.array(u), T) for s, g, n, u, T in
                         zip(mix.species, mix.grids, DENSITIES, DRIFTS, TEMPERATURES)])[None]
-    parts = mix.split(X)
-    u = np.array([mean_velocity(Xi, g)[0] for Xi, g in zip(parts, mix.grids)])
-    T = np.array([temperature(Xi, g, s)[0] for Xi, g, s in zip(parts, mix.grids, mix.species)])
-    R = mix.split(op.rhs(X))
-    dp = np.array([momentum_density(Ri, g, s)[0] for Ri, g, s in zip(R, mix.grids, mix.species)])
-    dE = np.array([energy_density(Ri, g, s)[0] for Ri, g, s in zip(R, mix.grids, mix.species)])
+    u, T, dp, dE = discrete_exchange(op, X)
     dp_exact, dE_exact = exchange_rates("landau" if name == "landau" else "boltzmann", MASSES, DENSITIES, u, T)
     err_E = np.max(np.abs(dE - dE_exact)) / np.max(np.abs(dE_exact))
     err_p = np.max(np.abs(dp - dp_exact)) / np.max(np.abs(dp_exact))
