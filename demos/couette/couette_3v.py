@@ -1,0 +1,114 @@
+"""Couette flow of hard-sphere argon in 3V, steady states from free flight to the slip regime.
+
+Two diffuse walls at T_w, x = 0 and x = L, move along y at −U_w/2 and +U_w/2 (U_w = 0.35 √(kT_w/m):
+Mach 0.27). The gas is argon as hard spheres: 1D in space, 3D in velocity, the spectral hard-sphere
+Boltzmann operator; each steady state is solved directly (:mod:`dgkinetic.steady`, Newton–Krylov,
+about 30 kinetic sweeps at every Kn). Kn = λ/L, λ = 1/(√2 π d² n).
+
+Theory the stress is drawn against (P_xy over its free-molecular value P_FM = −n U_w √(mT/(2π))):
+
+- free-molecular limit (exact for diffuse walls): P_xy/P_FM = 1;
+- Navier–Stokes without slip, P_xy = −μ U_w/L with the hard-sphere viscosity μ = 1.016034 μ₁,
+  μ₁ = (5/16)√(mT/π)/d² (Chapman & Cowling, ch. 10): P_xy/P_FM = (5π/8)(μ/μ₁) Kn;
+- with the hard-sphere slip length ζ = 1.2540 (√π/2) λ = 1.1113 λ (Ohwada, Sone & Aoki, Phys.
+  Fluids A 1 (1989) 1588): P_xy/P_FM = (5π/8)(μ/μ₁) Kn/(1 + 2ζ/L), accurate to O(Kn²).
+
+    python demos/couette/couette_3v.py                        # about 1.5 minutes of CPU
+    python demos/couette/couette_3v.py --knudsen 1 0.1 -dgk_steady_snes_monitor
+
+Writes output/couette_3v/{couette_3v.h5, couette_3v.png}. The velocity grid (4 × Q3 cells per
+direction at ±4.5 thermal speeds) and the space mesh (4 × P2) keep P_xy/P_FM within 0.4 % of the
+refined grid's value (bench/bench_flows.py --refine).
+"""
+import math
+import os
+
+from dgkinetic.demo_support import output_dir, run_demo
+
+DEFAULTS = {"knudsen": [10.0, 1.0, 0.3, 0.1, 0.03, 0.01], "wall_speed": 0.35, "cells": 4, "degree": 2,
+            "velocity_cells": 4, "velocity_degree": 3, "extent": 4.5, "output": ""}
+#: exact/first-Sonine hard-sphere viscosity, and the slip length in mean free paths (docstring)
+VISCOSITY_RATIO = 1.016034
+SLIP_LENGTH = 1.2540 * math.sqrt(math.pi) / 2
+
+
+def navier_stokes(kn, slip: bool = True):
+    """P_xy/P_FM of Navier–Stokes with the hard-sphere viscosity, with or without slip."""
+    ratio = 5 * math.pi / 8 * VISCOSITY_RATIO * kn
+    return ratio / (1 + 2 * SLIP_LENGTH * kn) if slip else ratio
+
+
+def main(**overrides) -> dict:
+    import numpy as np
+
+    import firedrake as fd
+    from dgkinetic import Mixture, PhaseSpace, Species, VelocityGrid
+    from dgkinetic.channel import free_molecular_shear_stress, rate_for_knudsen
+    from dgkinetic.collisions.kernels import HardSpheres
+    from dgkinetic.collisions.spectral import SpectralBoltzmann
+    from dgkinetic.errors import InputError
+    from dgkinetic.solver import KineticProblem
+    from dgkinetic.steady import SteadySolver
+    from dgkinetic.walls import Diffuse
+    p = dict(DEFAULTS, **overrides)
+    if not p["knudsen"] or any(not (math.isfinite(k) and k > 0) for k in p["knudsen"]):
+        raise InputError(f"knudsen must be positive numbers, got {p['knudsen']}")
+    if not 0 < p["wall_speed"] <= 1.0:
+        raise InputError(f"wall_speed must be in (0, 1] (units of √(T_w/m)), got {p['wall_speed']}")
+    if p["velocity_cells"] % 2:
+        raise InputError(f"velocity_cells must be even (v_x = 0 on a cell edge), got {p['velocity_cells']}")
+    U = float(p["wall_speed"])
+    ar = Species("Ar", mass=1.0, diameter=1.0)
+    grid = VelocityGrid(3, p["velocity_cells"], p["velocity_degree"], extent=p["extent"])
+    mix = Mixture([ar], [grid])
+    phase = PhaseSpace(fd.IntervalMesh(p["cells"], 1.0), mix, degree=p["degree"])
+    f0 = phase.local_equilibrium([1.0], [np.zeros(3)], [1.0])
+    op = SpectralBoltzmann(mix, HardSpheres(), radial_points=8, sphere_degree=5)
+    walls = {1: Diffuse(1.0, (0.0, -U / 2)), 2: Diffuse(1.0, (0.0, U / 2))}
+    P_fm = free_molecular_shear_stress(1.0, U, 1.0, 1.0)
+    knudsen = [math.inf] + sorted(p["knudsen"], reverse=True)
+    rows = []
+    for kn in knudsen:
+        collisions = [] if math.isinf(kn) else [(op, rate_for_knudsen(kn, 1.0, 1.0, 1.0, 3))]
+        solver = SteadySolver(KineticProblem(phase, f0, walls=walls, collisions=collisions))
+        solver.solve()
+        X = solver.rows
+        vn, fhat = solver.transport.boundary_state(X)
+        nx = solver.transport.boundary.normals[:, 0]
+        stress = (vn * fhat * mix.weights * nx[:, None]) @ (mix.masses * mix.velocities[:, 1])
+        order = np.argsort(phase.node_coordinates[:, 0])
+        u_y = (X[order] * mix.weights) @ mix.velocities[:, 1] / (X[order] @ mix.weights)
+        rows.append({"ratio": float(np.mean(stress)) / P_fm, "imbalance": float(np.ptp(stress) / abs(np.mean(stress))),
+                     "u": u_y / U, "sweeps": solver.stats["sweeps"]})
+        print(f"Kn = {kn:<5g} P_xy/P_FM = {rows[-1]['ratio']:.5f}  (Navier–Stokes with slip "
+              f"{navier_stokes(kn) if math.isfinite(kn) else float('nan'):.5f}; {solver.stats['sweeps']} sweeps, "
+              f"walls agree to {rows[-1]['imbalance']:.0e})", flush=True)
+    kn = np.array(knudsen)
+    result = {"knudsen": kn, "stress_ratio": np.array([r["ratio"] for r in rows]),
+              "navier_stokes_slip": np.array([navier_stokes(k) if math.isfinite(k) else np.nan for k in kn]),
+              "navier_stokes": np.array([navier_stokes(k, slip=False) for k in kn]),
+              "x": phase.node_coordinates[np.argsort(phase.node_coordinates[:, 0]), 0],
+              "velocity_y": np.array([r["u"] for r in rows]), "sweeps": np.array([r["sweeps"] for r in rows]),
+              "imbalance": np.array([r["imbalance"] for r in rows]), "free_molecular_stress": P_fm}
+    result["output"] = _write(result, p)
+    return result
+
+
+def _write(r: dict, p: dict) -> str:
+    from dgkinetic.output import write_arrays
+    from dgkinetic.plotting import plot_knudsen_sweep, plot_profiles_by_knudsen, save_figure, subplots
+    out = output_dir("couette_3v", p)
+    write_arrays(os.path.join(out, "couette_3v.h5"), {k: v for k, v in r.items() if k != "output"},
+                 {"wall_speed": p["wall_speed"]})
+    fig, ax = subplots(1, 2, figsize=(11, 4))
+    plot_knudsen_sweep(ax[0], r["knudsen"], r["stress_ratio"], "P_xy", "Boltzmann, hard spheres (3V, steady)",
+                       [("Navier–Stokes, no slip", "--", lambda k: navier_stokes(k, slip=False), 0.5),
+                        ("Navier–Stokes + hard-sphere slip", ":", navier_stokes, math.inf)])
+    plot_profiles_by_knudsen(ax[1], r["x"], r["knudsen"], r["velocity_y"], "u_y / U_w", ("no slip", [-0.5, 0.5]))
+    fig.suptitle(f"Couette flow, argon (hard spheres, 1D3V), U_w = {p['wall_speed']:g} √(kT/m): steady states")
+    save_figure(fig, os.path.join(out, "couette_3v.png"))
+    return out
+
+
+if __name__ == "__main__":
+    run_demo(main, DEFAULTS, __doc__)
