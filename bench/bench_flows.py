@@ -35,7 +35,7 @@ from dgkinetic.velocity import VelocityGrid  # noqa: E402
 from dgkinetic.walls import Diffuse  # noqa: E402
 
 DSMC_CPU = {1.0: 0.7, 0.1: 16.5}
-GRIDS = {"default": dict(vcells=4, vdegree=3, extent=4.5, cells=8, degree=2, radial=8, sphere=5),
+GRIDS = {"default": dict(vcells=4, vdegree=3, extent=4.5, cells=2, degree=2, radial=8, sphere=5),
          "refined": dict(vcells=6, vdegree=3, extent=5.0, cells=12, degree=2, radial=12, sphere=7)}
 
 
