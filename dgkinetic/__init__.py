@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "PhaseSpace": "dgkinetic.phase_space", "homogeneous_phase_space": "dgkinetic.phase_space",
     "KineticProblem": "dgkinetic.solver", "KineticSolver": "dgkinetic.solver",
+    "SteadySolver": "dgkinetic.steady", "Channel": "dgkinetic.channel",
     "Transport": "dgkinetic.transport",
     "Specular": "dgkinetic.walls", "Diffuse": "dgkinetic.walls", "MaxwellWall": "dgkinetic.walls",
     "Inflow": "dgkinetic.walls", "Outflow": "dgkinetic.walls",
