@@ -30,8 +30,9 @@ others P is the transport alone.
 Cost is counted in kinetic sweeps: one evaluation of F (transport and collisions at every space
 node) per Jacobian-vector product, plus one per Newton step; :attr:`SteadySolver.stats` holds them.
 
-Scope: interval meshes (the channel), serial. Walls other than diffuse (and the diffuse part of
-Maxwell's) enter P as absorbing; they stay exact in F.
+Scope: interval meshes (the channel). In parallel the collisions, which are almost all of the cost,
+are spread over the ranks by space node (``comm``); the rest is repeated on every rank. Walls other
+than diffuse (and the diffuse part of Maxwell's) enter P as absorbing; they stay exact in F.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ import time
 
 import numpy as np
 import petsctools
+from mpi4py import MPI
 from petsc4py import PETSc
 
 from dgkinetic.errors import InputError, NonPhysicalStateError
@@ -262,6 +264,12 @@ class SteadySolver:
         ``options_prefix`` wins.
     options_prefix
         Default ``dgk_steady_``.
+    moment_correction
+        Use the moment (coarse) correction in the preconditioner (default; module docstring).
+    comm
+        Ranks that share the collision evaluations (default: this rank alone). The problem's mesh
+        lives on COMM_SELF on every rank; each rank evaluates the collisions of its share of the
+        space nodes, and the rest (transport, sweeps, Newton) is repeated identically on every rank.
 
     After :meth:`solve`, :attr:`state` holds the steady state and :attr:`stats` the Newton and
     Krylov iterations, the kinetic sweeps (evaluations of the residual), the preconditioner
@@ -269,12 +277,13 @@ class SteadySolver:
     """
 
     def __init__(self, problem: KineticProblem, solver_parameters: dict | None = None,
-                 options_prefix: str = STEADY_PREFIX, moment_correction: bool = True):
+                 options_prefix: str = STEADY_PREFIX, moment_correction: bool = True, comm=None):
         phase = problem.phase
         if phase.dim != 1:
             raise InputError("steady solver: interval meshes only (the channel); use time stepping elsewhere")
         if phase.mesh.comm.size != 1:
-            raise InputError("steady solver: serial runs only")
+            raise InputError("steady solver: build the mesh on COMM_SELF (every rank holds the whole interval); "
+                             "the collision work is spread over the ranks of `comm`")
         if problem.transport_speed == 0:
             raise InputError("steady solver: a homogeneous problem's steady state is its equilibrium; "
                              "use dgkinetic.equilibrium")
@@ -282,6 +291,15 @@ class SteadySolver:
         self.transport = Transport(phase, problem.walls, problem.transport_speed)
         self.collisions = list(problem.collisions)
         self.n, self.size = phase.n_owned, self.mixture.size
+        #: the ranks that share the collision work (each evaluates a contiguous share of the space
+        #: nodes; everything else is repeated on every rank, with identical results)
+        self.comm = MPI.COMM_SELF if comm is None else comm
+        shares = np.array_split(np.arange(self.n), self.comm.size)
+        self._row_counts = np.array([len(a) for a in shares])
+        start = int(self._row_counts[:self.comm.rank].sum())
+        self._my_rows = slice(start, start + int(self._row_counts[self.comm.rank]))
+        if self.comm.size > self.n:
+            raise InputError(f"steady solver: {self.comm.size} ranks for {self.n} space nodes; use at most {self.n}")
         self.node_volumes = np.asarray(phase.node_volumes)
         self.state = problem.initial.copy(deepcopy=True)
         self.state.rename("f")
@@ -332,21 +350,24 @@ class SteadySolver:
         return np.array([self.node_volumes @ (X[:, sl] @ W[sl]) for sl in self.mixture.slices()])
 
     def collision_rhs(self, X: np.ndarray) -> np.ndarray:
-        """Σ rate × C(X), (n, size); counted as a kinetic sweep."""
+        """Σ rate × C(X), (n, size); counted as a kinetic sweep. Each rank of :attr:`comm` evaluates
+        its share of the space nodes and every rank receives all of them."""
         self.stats["sweeps"] += 1
-        out = np.zeros_like(X)
+        mine = self._my_rows
+        local = np.zeros((mine.stop - mine.start, self.size))
         for op, rate in self.collisions:
             if rate:
-                out += rate * op.rhs(X)
+                local += rate * op.rhs(X[mine])
+        if self.comm.size == 1:
+            return local
+        out = np.empty_like(X)
+        counts = self._row_counts * self.size
+        self.comm.Allgatherv(local, [out, counts, np.concatenate([[0], np.cumsum(counts)[:-1]]), MPI.DOUBLE])
         return out
 
     def residual(self, X: np.ndarray) -> np.ndarray:
         """F̃(X) of the module docstring, (n, size)."""
-        self.stats["sweeps"] += 1
-        out = self.transport.rhs(X)
-        for op, rate in self.collisions:
-            if rate:
-                out += rate * op.rhs(X)
+        out = self.transport.rhs(X) + self.collision_rhs(X)
         dN = self._numbers(X) - self.numbers0
         for i, sl in enumerate(self.mixture.slices()):
             out[:, sl] += self.pin_rate * dN[i] * self._shape[:, sl]
