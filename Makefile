@@ -11,7 +11,7 @@ setup:
 	scripts/setup.sh
 
 demo: setup
-	$(ACT) python demos/thermal_diffusion/thermal_diffusion.py
+	$(ACT) mpiexec -n 2 python demos/thermal_diffusion/thermal_diffusion.py
 
 # mpi-pytest tests marked parallel([1, 2]): the 1-rank variants run with the others, the 2-rank ones here
 MPI_TESTS := mpiexec -n 2 python -m pytest -q -m "parallel[2]" $(PYTEST_ARGS)
