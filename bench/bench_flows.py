@@ -23,7 +23,7 @@ from dgkinetic.cli import start_petsc
 
 start_petsc([])                       # PETSc gets no options from this script's own command line
 import firedrake as fd  # noqa: E402
-from dgkinetic.channel import rate_for_knudsen  # noqa: E402
+from dgkinetic.reference.channel_flow import rate_for_knudsen  # noqa: E402
 from dgkinetic.collisions.kernels import HardSpheres  # noqa: E402
 from dgkinetic.collisions.spectral import SpectralBoltzmann  # noqa: E402
 from dgkinetic.mixture import Mixture  # noqa: E402

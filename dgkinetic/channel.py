@@ -16,18 +16,11 @@ exactly, so their composition does. :meth:`Channel.solve_steady` skips the time 
 the unsplit steady equation directly (:mod:`dgkinetic.steady`, Newton–Krylov with a transport-sweep
 preconditioner), so its steady state has no splitting error.
 
-The closed forms the channel demos compare against (k_B = 1, wall temperature T, density n):
-
-- mean free path of hard disks (2D, total cross-section 2d) or spheres (3D, πd²):
-  λ = 1/(√2 n σ_tot);
-- first Chapman–Enskog (first Sonine) viscosity and conductivity of hard spheres,
-  μ = (5/16) √(mT/π)/d², κ = (75/64) √(T/(πm))/d² (Chapman & Cowling, *The Mathematical Theory of
-  Non-uniform Gases*, 3rd ed., 1970, ch. 10, rigid elastic spheres), and of hard disks,
-  μ = √(mT/π)/(2d), κ = 2√(T/(πm))/d (the same variational approximation in 2D; D. M. Gass,
-  J. Chem. Phys. 54, 1898 (1971)). :func:`sonine_transport_coefficients` evaluates the same
-  variational formula with a discrete collision operator, which checks both.
-- free-molecular fluxes between diffuse walls: see :func:`free_molecular_shear_stress` and
-  :func:`free_molecular_heat_flux`.
+The closed forms the channel demos compare against (mean free paths, hard-sphere transport
+coefficients, free-molecular fluxes, the Navier–Stokes stress with slip) are in
+:mod:`dgkinetic.reference.channel_flow`; :func:`sonine_transport_coefficients` evaluates the
+first-Sonine (variational) transport coefficients with a discrete collision operator, which checks
+the operator against them.
 """
 from __future__ import annotations
 
@@ -42,38 +35,7 @@ from dgkinetic.phase_space import PhaseSpace
 from dgkinetic.solver import KineticProblem, KineticSolver
 from dgkinetic.walls import Diffuse
 
-__all__ = ["Channel", "mean_free_path", "rate_for_knudsen", "hard_sphere_viscosity",
-           "hard_sphere_conductivity", "sonine_transport_coefficients", "free_molecular_shear_stress",
-           "free_molecular_heat_flux", "stable_collision_step"]
-
-
-# ---------------------------------------------------------------------------------- closed forms
-def mean_free_path(density: float, diameter: float, dim: int) -> float:
-    """λ = 1/(√2 n σ_tot), σ_tot = 2d (hard disks, dim 2) or πd² (hard spheres, dim 3)."""
-    cross_section = 2.0 * diameter if dim == 2 else math.pi * diameter ** 2
-    return 1.0 / (math.sqrt(2.0) * density * cross_section)
-
-
-def rate_for_knudsen(knudsen: float, length: float, density: float, diameter: float, dim: int) -> float:
-    """Collision rate r (the factor on the hard-sphere operator) giving λ/L = ``knudsen``.
-
-    The rate multiplies the cross-section, so λ(r) = λ(1)/r.
-    """
-    if not (math.isfinite(knudsen) and knudsen > 0):
-        raise InputError(f"Knudsen number must be positive and finite, got {knudsen}")
-    return mean_free_path(density, diameter, dim) / (knudsen * length)
-
-
-def hard_sphere_viscosity(mass: float, temperature: float, diameter: float, dim: int) -> float:
-    """First Chapman–Enskog viscosity of hard disks (dim 2) or hard spheres (dim 3)."""
-    root = math.sqrt(mass * temperature / math.pi)
-    return root / (2.0 * diameter) if dim == 2 else 5.0 / 16.0 * root / diameter ** 2
-
-
-def hard_sphere_conductivity(mass: float, temperature: float, diameter: float, dim: int) -> float:
-    """First Chapman–Enskog thermal conductivity of hard disks (dim 2) or hard spheres (dim 3)."""
-    root = math.sqrt(temperature / (math.pi * mass))
-    return 2.0 * root / diameter if dim == 2 else 75.0 / 64.0 * root / diameter ** 2
+__all__ = ["Channel", "sonine_transport_coefficients", "stable_collision_step"]
 
 
 def sonine_transport_coefficients(operator, temperature: float = 1.0, density: float = 1.0) -> tuple:
@@ -82,7 +44,8 @@ def sonine_transport_coefficients(operator, temperature: float = 1.0, density: f
     μ = (m²/T) ⟨ψ,ψ⟩²/D[ψ] with ψ = c_x c_y, and κ = ⟨φ,φ⟩²/D[φ] with φ = c_x(m|c|²/(2T) − (d+2)/2),
     where ⟨a, b⟩ = Σ W M a b and D[q] = M_h(M)[q, q] is the collision bracket at the equilibrium M
     (the Chapman–Enskog equation L h = source, solved in the one-function trial space). With the
-    exact operator these are :func:`hard_sphere_viscosity` and :func:`hard_sphere_conductivity`;
+    exact operator these are :func:`~dgkinetic.reference.channel_flow.hard_sphere_viscosity` and
+    :func:`~dgkinetic.reference.channel_flow.hard_sphere_conductivity`;
     with a discrete operator they measure its transport coefficients on its grid.
     """
     from dgkinetic.equilibrium import equilibrium
@@ -100,33 +63,6 @@ def sonine_transport_coefficients(operator, temperature: float = 1.0, density: f
         D = operator.dissipative_bracket(M[None], q[None], q[None])[0]
         out.append(factor * np.sum(g.weights * M * q * q) ** 2 / D)
     return tuple(out)
-
-
-def free_molecular_shear_stress(density: float, wall_speed: float, temperature: float, mass: float) -> float:
-    """P_xy between diffuse walls at one temperature moving at −U/2 (x = 0) and +U/2 (x = L).
-
-    Molecules going right (v_x > 0) left the wall at x = 0 with its Maxwellian, those going left the
-    wall at x = L; zero net number flux at each wall gives each half-range the density n (the mean
-    density). Then P_xy = m n ∫_{v_x>0} v_x M dv_x (u_0 − u_L) = −n U √(mT/(2π)), in any velocity
-    dimension (the other components integrate out) and for any U (a drifting Maxwellian has mean
-    tangential velocity exactly its drift).
-    """
-    return -density * wall_speed * math.sqrt(mass * temperature / (2 * math.pi))
-
-
-def free_molecular_heat_flux(density: float, t_left: float, t_right: float, mass: float, dim: int) -> float:
-    """q_x between stationary diffuse walls at T₀ (x = 0) and T_L (x = L), one species.
-
-    With f = a₀ M_{T₀} for v_x > 0 and a_L M_{T_L} for v_x < 0 (normalised Maxwellians), zero net
-    number flux gives a₀√T₀ = a_L√T_L and the mean density n = (a₀ + a_L)/2. A half-range Maxwellian
-    carries the energy flux ∫_{v_x>0} v_x m|v|²/2 M_T dv = (d+1)/2 · T √(T/(2πm)), so
-
-        q_x = (d+1) n (T₀ − T_L) √(T₀T_L) / ((√T₀ + √T_L) √(2πm)).
-
-    For a mixture the species add (each species' molecules fly independently).
-    """
-    r0, rL = math.sqrt(t_left), math.sqrt(t_right)
-    return (dim + 1) * density * (t_left - t_right) * r0 * rL / ((r0 + rL) * math.sqrt(2 * math.pi * mass))
 
 
 def stable_collision_step(collisions, rows: np.ndarray, admissible=None, interval: float = 2.0,

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from dgkinetic import InputError, Mixture, Species, VelocityGrid
-from dgkinetic.channel import (Channel, free_molecular_shear_stress, hard_sphere_viscosity,
-                               sonine_transport_coefficients)
+from dgkinetic.channel import Channel, sonine_transport_coefficients
+from dgkinetic.reference.channel_flow import free_molecular_shear_stress, hard_sphere_viscosity
 from dgkinetic.collisions.boltzmann import Boltzmann
 from dgkinetic.collisions.kernels import HardSpheres
 from dgkinetic.walls import Diffuse

@@ -13,7 +13,8 @@ import h5py
 import numpy as np
 
 from dgkinetic import Mixture, Species, VelocityGrid
-from dgkinetic.channel import Channel, free_molecular_heat_flux
+from dgkinetic.channel import Channel
+from dgkinetic.reference.channel_flow import free_molecular_heat_flux
 from dgkinetic.walls import Diffuse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

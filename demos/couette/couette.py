@@ -65,8 +65,8 @@ def _check(p: dict) -> None:
 def main(**overrides) -> dict:
     import numpy as np
     from dgkinetic import Mixture, Species, VelocityGrid
-    from dgkinetic.channel import (Channel, free_molecular_shear_stress, hard_sphere_viscosity, rate_for_knudsen,
-                                   sonine_transport_coefficients)
+    from dgkinetic.channel import Channel, sonine_transport_coefficients
+    from dgkinetic.reference.channel_flow import free_molecular_shear_stress, hard_sphere_viscosity, rate_for_knudsen
     from dgkinetic.collisions.boltzmann import Boltzmann
     from dgkinetic.collisions.kernels import HardSpheres
     from dgkinetic.walls import Diffuse

@@ -5,7 +5,8 @@ Mach 0.27). The gas is argon as hard spheres: 1D in space, 3D in velocity, the s
 Boltzmann operator; each steady state is solved directly (:mod:`dgkinetic.steady`, Newton–Krylov,
 about 30 kinetic sweeps at every Kn). Kn = λ/L, λ = 1/(√2 π d² n).
 
-Theory the stress is drawn against (P_xy over its free-molecular value P_FM = −n U_w √(mT/(2π))):
+Theory the stress is drawn against (P_xy over its free-molecular value P_FM = −n U_w √(mT/(2π));
+closed forms in :mod:`dgkinetic.reference.channel_flow`):
 
 - free-molecular limit (exact for diffuse walls): P_xy/P_FM = 1;
 - Navier–Stokes without slip, P_xy = −μ U_w/L with the hard-sphere viscosity μ = 1.016034 μ₁,
@@ -27,15 +28,10 @@ from dgkinetic.demo_support import output_dir, run_demo
 
 DEFAULTS = {"knudsen": [10.0, 1.0, 0.3, 0.1, 0.03, 0.01], "wall_speed": 0.35, "cells": 4, "degree": 2,
             "velocity_cells": 4, "velocity_degree": 3, "extent": 4.5, "output": ""}
-#: exact/first-Sonine hard-sphere viscosity, and the slip length in mean free paths (docstring)
-VISCOSITY_RATIO = 1.016034
-SLIP_LENGTH = 1.2540 * math.sqrt(math.pi) / 2
-
-
 def navier_stokes(kn, slip: bool = True):
-    """P_xy/P_FM of Navier–Stokes with the hard-sphere viscosity, with or without slip."""
-    ratio = 5 * math.pi / 8 * VISCOSITY_RATIO * kn
-    return ratio / (1 + 2 * SLIP_LENGTH * kn) if slip else ratio
+    """P_xy/P_FM of Navier–Stokes with the hard-sphere viscosity, with or without the slip length."""
+    from dgkinetic.reference.channel_flow import couette_stress_navier_stokes
+    return couette_stress_navier_stokes(kn, slip)
 
 
 def main(**overrides) -> dict:
@@ -43,7 +39,7 @@ def main(**overrides) -> dict:
 
     import firedrake as fd
     from dgkinetic import Mixture, PhaseSpace, Species, VelocityGrid
-    from dgkinetic.channel import free_molecular_shear_stress, rate_for_knudsen
+    from dgkinetic.reference.channel_flow import free_molecular_shear_stress, rate_for_knudsen
     from dgkinetic.collisions.kernels import HardSpheres
     from dgkinetic.collisions.spectral import SpectralBoltzmann
     from dgkinetic.errors import InputError

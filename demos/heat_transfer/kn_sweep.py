@@ -76,8 +76,8 @@ def initial_moments(t_left: float, t_right: float, slope: float):
 def main(**overrides) -> dict:
     import numpy as np
     from dgkinetic import Mixture, Species, VelocityGrid
-    from dgkinetic.channel import (Channel, free_molecular_heat_flux, hard_sphere_conductivity, rate_for_knudsen,
-                                   sonine_transport_coefficients)
+    from dgkinetic.channel import Channel, sonine_transport_coefficients
+    from dgkinetic.reference.channel_flow import free_molecular_heat_flux, hard_sphere_conductivity, rate_for_knudsen
     from dgkinetic.collisions.boltzmann import Boltzmann
     from dgkinetic.collisions.kernels import HardSpheres
     from dgkinetic.walls import Diffuse

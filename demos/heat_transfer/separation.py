@@ -37,7 +37,8 @@ DIAMETERS = {"Ar": 1.0, "Kr": 1.13}
 def main(**overrides) -> dict:
     import numpy as np
     from dgkinetic import Mixture, Species, VelocityGrid
-    from dgkinetic.channel import Channel, rate_for_knudsen
+    from dgkinetic.channel import Channel
+    from dgkinetic.reference.channel_flow import rate_for_knudsen
     from dgkinetic.collisions.boltzmann import Boltzmann
     from dgkinetic.collisions.kernels import HardSpheres
     from dgkinetic.errors import InputError

@@ -49,7 +49,7 @@ def main(**overrides) -> dict:
     import time
 
     from dgkinetic import Mixture, Species, VelocityGrid
-    from dgkinetic.channel import free_molecular_heat_flux, rate_for_knudsen
+    from dgkinetic.reference.channel_flow import free_molecular_heat_flux, rate_for_knudsen
     from dgkinetic.collisions.kernels import HardSpheres
     from dgkinetic.collisions.spectral import SpectralBoltzmann
     from dgkinetic.errors import InputError

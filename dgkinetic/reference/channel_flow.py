@@ -1,0 +1,94 @@
+"""Closed forms of flows between parallel walls: mean free paths, hard-sphere transport coefficients,
+free-molecular fluxes between diffuse walls and the Navier–Stokes stress with slip.
+
+Units: k_B = 1; wall temperature T, density n, molecular mass m and diameter d as given.
+
+- mean free path of hard disks (2D, total cross-section 2d) or spheres (3D, πd²): λ = 1/(√2 n σ_tot);
+- first Chapman–Enskog (first Sonine) viscosity and conductivity of hard spheres,
+  μ₁ = (5/16) √(mT/π)/d², κ₁ = (75/64) √(T/(πm))/d² (Chapman & Cowling, *The Mathematical Theory of
+  Non-uniform Gases*, 3rd ed., 1970, ch. 10, rigid elastic spheres), and of hard disks,
+  μ₁ = √(mT/π)/(2d), κ₁ = 2√(T/(πm))/d (the same variational approximation in 2D; D. M. Gass,
+  J. Chem. Phys. 54, 1898 (1971)); the exact hard-sphere viscosity is μ = 1.016034 μ₁ (Chapman &
+  Cowling, ch. 10);
+- the hard-sphere slip length ζ = 1.2540 (√π/2) λ = 1.1113 λ (Ohwada, Sone & Aoki, Phys. Fluids A 1
+  (1989) 1588);
+- free-molecular fluxes between diffuse walls: :func:`free_molecular_shear_stress`,
+  :func:`free_molecular_heat_flux`.
+"""
+from __future__ import annotations
+
+import math
+
+from dgkinetic.errors import InputError
+
+__all__ = ["mean_free_path", "rate_for_knudsen", "hard_sphere_viscosity", "hard_sphere_conductivity",
+           "free_molecular_shear_stress", "free_molecular_heat_flux", "couette_stress_navier_stokes",
+           "HARD_SPHERE_VISCOSITY_RATIO", "HARD_SPHERE_SLIP_LENGTH"]
+
+#: exact over first-Sonine viscosity of hard spheres (Chapman & Cowling, ch. 10)
+HARD_SPHERE_VISCOSITY_RATIO = 1.016034
+#: slip length of hard spheres between diffuse walls, in mean free paths (Ohwada, Sone & Aoki 1989)
+HARD_SPHERE_SLIP_LENGTH = 1.2540 * math.sqrt(math.pi) / 2
+
+
+def mean_free_path(density: float, diameter: float, dim: int) -> float:
+    """λ = 1/(√2 n σ_tot), σ_tot = 2d (hard disks, dim 2) or πd² (hard spheres, dim 3)."""
+    cross_section = 2.0 * diameter if dim == 2 else math.pi * diameter ** 2
+    return 1.0 / (math.sqrt(2.0) * density * cross_section)
+
+
+def rate_for_knudsen(knudsen: float, length: float, density: float, diameter: float, dim: int) -> float:
+    """Collision rate r (the factor on the hard-sphere operator) giving λ/L = ``knudsen``.
+
+    The rate multiplies the cross-section, so λ(r) = λ(1)/r.
+    """
+    if not (math.isfinite(knudsen) and knudsen > 0):
+        raise InputError(f"Knudsen number must be positive and finite, got {knudsen}")
+    return mean_free_path(density, diameter, dim) / (knudsen * length)
+
+
+def hard_sphere_viscosity(mass: float, temperature: float, diameter: float, dim: int) -> float:
+    """First Chapman–Enskog viscosity of hard disks (dim 2) or hard spheres (dim 3)."""
+    root = math.sqrt(mass * temperature / math.pi)
+    return root / (2.0 * diameter) if dim == 2 else 5.0 / 16.0 * root / diameter ** 2
+
+
+def hard_sphere_conductivity(mass: float, temperature: float, diameter: float, dim: int) -> float:
+    """First Chapman–Enskog thermal conductivity of hard disks (dim 2) or hard spheres (dim 3)."""
+    root = math.sqrt(temperature / (math.pi * mass))
+    return 2.0 * root / diameter if dim == 2 else 75.0 / 64.0 * root / diameter ** 2
+
+
+def free_molecular_shear_stress(density: float, wall_speed: float, temperature: float, mass: float) -> float:
+    """P_xy between diffuse walls at one temperature moving at −U/2 (x = 0) and +U/2 (x = L).
+
+    Molecules going right (v_x > 0) left the wall at x = 0 with its Maxwellian, those going left the
+    wall at x = L; zero net number flux at each wall gives each half-range the density n (the mean
+    density). Then P_xy = m n ∫_{v_x>0} v_x M dv_x (u_0 − u_L) = −n U √(mT/(2π)), in any velocity
+    dimension (the other components integrate out) and for any U (a drifting Maxwellian has mean
+    tangential velocity exactly its drift).
+    """
+    return -density * wall_speed * math.sqrt(mass * temperature / (2 * math.pi))
+
+
+def free_molecular_heat_flux(density: float, t_left: float, t_right: float, mass: float, dim: int) -> float:
+    """q_x between stationary diffuse walls at T₀ (x = 0) and T_L (x = L), one species.
+
+    With f = a₀ M_{T₀} for v_x > 0 and a_L M_{T_L} for v_x < 0 (normalised Maxwellians), zero net
+    number flux gives a₀√T₀ = a_L√T_L and the mean density n = (a₀ + a_L)/2. A half-range Maxwellian
+    carries the energy flux ∫_{v_x>0} v_x m|v|²/2 M_T dv = (d+1)/2 · T √(T/(2πm)), so
+
+        q_x = (d+1) n (T₀ − T_L) √(T₀T_L) / ((√T₀ + √T_L) √(2πm)).
+
+    For a mixture the species add (each species' molecules fly independently).
+    """
+    r0, rL = math.sqrt(t_left), math.sqrt(t_right)
+    return (dim + 1) * density * (t_left - t_right) * r0 * rL / ((r0 + rL) * math.sqrt(2 * math.pi * mass))
+
+
+def couette_stress_navier_stokes(knudsen, slip: bool = True):
+    """P_xy/P_xy^FM of 3D hard spheres by Navier–Stokes with the exact hard-sphere viscosity: (5π/8)(μ/μ₁) Kn,
+    divided by 1 + 2ζ/L with the hard-sphere slip length if ``slip`` (accurate to O(Kn²); the Couette
+    stress has no Knudsen-layer correction at first order). Works on arrays of Kn."""
+    ratio = 5 * math.pi / 8 * HARD_SPHERE_VISCOSITY_RATIO * knudsen
+    return ratio / (1 + 2 * HARD_SPHERE_SLIP_LENGTH * knudsen) if slip else ratio
