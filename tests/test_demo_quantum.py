@@ -17,12 +17,9 @@ sys.path.pop(0)
 def test_fermi_gas_relaxes_to_fermi_dirac(tmp_path):
     """Invariants exact, f in [0, 1] at every step, H non-increasing, and the state reaches the
     Fermi–Dirac equilibrium of its moments (dgkinetic.equilibrium) — not the Maxwellian of the same
-    moments. Tolerance of the final distance: the velocity cells left out of the collision term (far
-    tail below tail_floor at t = 0) keep their initial values; the rest must absorb their deficit of
-    number and energy relative to the equilibrium, which shifts it by about that relative amount. So
-    the distance is bounded by a small multiple of that (1 + |v|²/2T)-weighted deficit (measured:
-    distance 2.6e-4, deficit 1.7e-4; asserted ≤ 3×), itself ≪ the initial distance 0.13 (a test able
-    to fail: a classical operator or a wrong equilibrium leaves ~0.1)."""
+    moments. With the defaults (no tail floor) the final distance must be below 1e-3 (issue 12's bound;
+    measured 4e-6 at t = 0.4, 3e-8 at t = 0.6), ≪ the initial distance 0.13 (a classical operator or a wrong equilibrium
+    leaves ~0.1); a floor of 1e-8 froze the far tails and left 2.6e-4."""
     r = quantum_relaxation.main(t_end=0.4, dt=0.02, output=str(tmp_path))
     rows, f_eq, H = r["rows"], r["equilibrium"], r["entropy"]
     p = quantum_relaxation.DEFAULTS
@@ -36,13 +33,7 @@ def test_fermi_gas_relaxes_to_fermi_dirac(tmp_path):
     assert abs(number_density(f_eq, grid) - number_density(rows[0], grid)) <= 1e-12 * p["density"]
     assert abs(temperature(f_eq, grid, species) - temperature(rows[0], grid, species)) <= 1e-12
     d = r["distance_to_equilibrium"]
-    frozen = rows[-1] == rows[0]                                # nodes the collisions never touched
-    energy = 1.0 + 0.5 * np.sum(grid.nodes ** 2, axis=1) / temperature(f_eq, grid, species)
-    weighted = grid.weights * energy
-    deficit = np.sum((weighted * np.abs(f_eq - rows[0]))[frozen]) / (weighted @ f_eq)
-    assert deficit < 1e-3
-    assert d[-1] <= 3.0 * deficit + 1e-12, (d[-1], deficit)
-    assert d[-1] < 1e-2 * d[0]
+    assert d[-1] <= 1e-3 and d[-1] < 1e-2 * d[0], (d[-1], d[0])
     assert r["distance_to_maxwellian"][-1] > 100 * d[-1]        # the classical equilibrium is not the limit
     assert (tmp_path / "quantum_relaxation.h5").exists() and (tmp_path / "quantum_relaxation.png").exists()
 
