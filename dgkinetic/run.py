@@ -1,4 +1,4 @@
-"""Build the Python objects a case file describes and run it with outputs, progress and restart."""
+"""Run a case: its solver to t_end (or its steady state) with diagnostics, checkpoints, VTK, plots and restart."""
 from __future__ import annotations
 
 import importlib.util
@@ -13,6 +13,8 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 import firedrake as fd
+from dgkinetic.build import (MESH_NAME, build_collisions, build_mesh, build_mixture, grid_descriptors,
+                             initial_moments, mesh_length)
 from dgkinetic.case import Case, estimate_memory, physics_differences
 from dgkinetic.collective import agree, all_ranks_failed, is_collective, root_cause
 from dgkinetic.diagnostics import Diagnostics
@@ -25,103 +27,9 @@ from dgkinetic.output import (DiagnosticsSeries, MomentFields, atomic_path, read
                               remove_files, write_checkpoint)
 from dgkinetic.phase_space import PhaseSpace
 from dgkinetic.solver import KineticProblem, KineticSolver
-from dgkinetic.species import Species
-from dgkinetic.velocity import VelocityGrid
 from dgkinetic.walls import make_wall
 
-__all__ = ["build_mesh", "build_mixture", "build_collisions", "CaseRun"]
-
-MESH_NAME = "dgkinetic_space"
-
-
-def build_mesh(spec: dict, comm=MPI.COMM_WORLD):
-    """Firedrake mesh of a [mesh] table (boundary ids: 1 left, 2 right, 3 bottom, 4 top)."""
-    kind = spec["kind"]
-    kw = {"name": MESH_NAME, "comm": comm}
-    if kind == "interval":
-        n, L = spec["cells"], spec["length"]
-        return fd.PeriodicIntervalMesh(n, L, **kw) if spec["periodic"] else fd.IntervalMesh(n, L, **kw)
-    if kind == "rectangle":
-        (nx, ny), (Lx, Ly) = spec["cells"], spec["length"]
-        if spec["periodic"]:
-            return fd.PeriodicRectangleMesh(nx, ny, Lx, Ly, quadrilateral=spec["quadrilateral"], **kw)
-        return fd.RectangleMesh(nx, ny, Lx, Ly, quadrilateral=spec["quadrilateral"], **kw)
-    try:
-        mesh = fd.Mesh(spec["path"], **kw)
-    except Exception as e:          # PETSc's reader raises assorted errors for a bad file
-        raise InputError(f"[mesh] path: cannot read mesh '{spec['path']}': {str(e).splitlines()[0][:200]}") from None
-    return mesh
-
-
-def build_mixture(case: Case) -> Mixture:
-    vel = case.velocity
-    species = [Species(**s) for s in case.species]
-    grids = [VelocityGrid(vel["dim"], vel["cells"], vel["degree"], extent=vel["extent"],
-                          scale=s.thermal_speed(vel["reference_temperature"]),
-                          continuous=vel["continuous"]) for s in species]
-    return Mixture(species, grids)
-
-
-def build_collisions(case: Case, mixture: Mixture) -> list:
-    """(operator, rate) pairs of the [[collisions]] tables (validated: only the fields that apply)."""
-    out = []
-    for c in case.collisions:
-        if c["operator"] == "landau":
-            from dgkinetic.collisions.landau import Landau
-            if c["potential"] == "coulomb":
-                op = Landau(mixture, potential="coulomb", coulomb_log=c["coulomb_log"], tail_floor=c["tail_floor"])
-            else:
-                nu = np.array(c["nu"], dtype=float) if isinstance(c["nu"], list) else c["nu"]
-                op = Landau(mixture, potential=c["potential"], nu=nu, tail_floor=c["tail_floor"])
-            out.append((op, c["rate"]))
-            continue
-        from dgkinetic.collisions import kernels
-        makers = {"maxwell": kernels.MaxwellMolecules, "hard_spheres": kernels.HardSpheres,
-                  "vhs": lambda: kernels.VariableHardSpheres(c["gamma"])}
-        if c["form"] == "spectral":
-            from dgkinetic.collisions.spectral import SpectralBoltzmann
-            op = SpectralBoltzmann(mixture, makers[c["kernel"]](), modes=c["modes"] or None,
-                                   radial_points=c["radial_points"], sphere_degree=c["sphere_points"] or 7)
-        else:
-            if c["form"] == "collocation":
-                from dgkinetic.collisions.collocation import CollocationBoltzmann as Boltzmann
-            else:
-                from dgkinetic.collisions.boltzmann import Boltzmann
-            op = Boltzmann(mixture, makers[c["kernel"]](), sphere=c["sphere_points"] or None,
-                           tail_floor=c["tail_floor"])
-        out.append((op, c["rate"]))
-    return out
-
-
-def _initial_moments(case: Case, mixture: Mixture, length: float):
-    """Per-species density, velocity and temperature of [initial] (constants or functions of x)."""
-    init, N = case.initial, len(mixture)
-    u = np.array(init["velocity"], dtype=float)
-    drifts = list(u) if u.ndim == 2 else [u] * N                  # one per species, or one for all
-    dens, temp = list(init["density"]), list(init["temperature"])
-    if init["profile"] == "uniform":
-        return dens, drifts, temp
-    if init["profile"] == "sine":
-        a = init["amplitude"]
-        dens_f = [lambda x, n=n: n * (1 + a * np.sin(2 * np.pi * x[:, 0] / length)) for n in dens]
-        return dens_f, drifts, temp
-    # Sod: the left/right tables (validated, one value per species) override density/temperature per half
-    left, right = init["left"], init["right"]
-
-    def side(key, base):
-        lv, rv = left.get(key, base), right.get(key, base)
-        return [lambda x, a=a, b=b: np.where(x[:, 0] < 0.5 * length, a, b) for a, b in zip(lv, rv)]
-    return side("density", dens), drifts, side("temperature", temp)
-
-
-def _grid_descriptors(mixture: Mixture) -> list[str]:
-    """One line per species: its velocity grid (kind, cells, degree, box) and node count."""
-    return [f"{s.name}: {g!r} n_v={g.size}" for s, g in zip(mixture.species, mixture.grids)]
-
-
-def _length(mesh: dict) -> float:
-    return mesh["length"][0] if isinstance(mesh["length"], list) else mesh["length"]
-
+__all__ = ["CaseRun"]
 
 class CaseRun:
     """A case assembled into a solver, with its outputs.
@@ -155,7 +63,7 @@ class CaseRun:
         if case.mesh["kind"] == "file":
             estimate_memory(case, nodes)
         walls = {wid: make_wall(w) for wid, w in case.walls.items()}
-        dens, vels, temps = _initial_moments(case, mixture, _length(case.mesh))
+        dens, vels, temps = initial_moments(case, mixture, mesh_length(case.mesh))
         x = phase.node_coordinates
         with agree(comm):       # checks of the owned nodes: an error on one rank reaches all
             self._check_resolution(mixture, walls, x, vels, temps)
@@ -212,15 +120,15 @@ class CaseRun:
                 raise InputError(f"--restart: the case differs from the run that wrote {path} in "
                                  f"{', '.join(changed[:4]) or 'its definition'}; restart with that case, or "
                                  "start afresh without --restart")
-            if json.loads(attrs.get("grids", "[]")) != _grid_descriptors(mixture):
+            if json.loads(attrs.get("grids", "[]")) != grid_descriptors(mixture):
                 raise InputError(f"--restart: the velocity grids of {path} differ from the ones this case builds "
-                                 f"({_grid_descriptors(mixture)}); start afresh without --restart")
+                                 f"({grid_descriptors(mixture)}); start afresh without --restart")
         return read_checkpoint(path, MESH_NAME, self.comm)
 
     def _checkpoint_meta(self) -> dict:
         """What defines the run, stored with every checkpoint and compared on restart."""
         return {"fingerprint": self.case.fingerprint(), "physics": json.dumps(self.case.physics(), sort_keys=True),
-                "grids": json.dumps(_grid_descriptors(self.phase.mixture)), "space_degree": str(self.phase.degree)}
+                "grids": json.dumps(grid_descriptors(self.phase.mixture)), "space_degree": str(self.phase.degree)}
 
     @staticmethod
     def _check_resolution(mixture, walls, x, vels, temps) -> None:

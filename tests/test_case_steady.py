@@ -58,13 +58,13 @@ def test_steady_case_refuses_time_stepping_fields(tmp_path):
 def test_initial_drift_per_species(tmp_path):
     """[initial] velocity as one vector per species: each species starts with its own drift."""
     from dgkinetic.case import load_case
-    from dgkinetic.run import _initial_moments, build_mixture
+    from dgkinetic.build import build_mixture, initial_moments
     text = (open(COUETTE).read() + '\n[[species]]\nname = "Kr"\nmass = 2.098\n\n'
             '[initial]\nvelocity = [[0.1, 0.0, 0.0], [-0.05, 0.2, 0.0]]\n')
     path = tmp_path / "two.toml"
     path.write_text(text)
     case = load_case(str(path))
-    _, drifts, _ = _initial_moments(case, build_mixture(case), 1.0)
+    _, drifts, _ = initial_moments(case, build_mixture(case), 1.0)
     assert np.allclose(drifts[0], [0.1, 0.0, 0.0]) and np.allclose(drifts[1], [-0.05, 0.2, 0.0])
     path.write_text(text.replace("[[0.1, 0.0, 0.0], [-0.05, 0.2, 0.0]]", "[[0.1, 0.0, 0.0]]"))
     proc = _run(str(path))
