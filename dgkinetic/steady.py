@@ -246,7 +246,7 @@ class _Moments:
         collisions from the stored Z columns."""
         s = self.solver
         out = s.transport.rhs(w) + np.einsum("an,anv->nv", self._coef, self.CZ)
-        dN = s._numbers(w)
+        dN = s.numbers(w)
         for i, sl in enumerate(s.mixture.slices()):
             out[:, sl] += s.pin_rate * dN[i] * s._shape[:, sl]
         return out
@@ -305,7 +305,7 @@ class SteadySolver:
         self.state.rename("f")
         X0 = self.rows.copy()
         mix = self.mixture
-        self.numbers0 = self._numbers(X0)
+        self.numbers0 = self.numbers(X0)
         if np.any(self.numbers0 <= 0):
             raise InputError("steady solver: every species needs a positive number in the initial state")
         self._shape = np.zeros_like(X0)
@@ -345,7 +345,8 @@ class SteadySolver:
         """Current state, (n_nodes, mixture.size)."""
         return self.state.dat.data_ro.reshape(self.n, self.size)
 
-    def _numbers(self, X: np.ndarray) -> np.ndarray:
+    def numbers(self, X: np.ndarray) -> np.ndarray:
+        """Number of each species in the state rows X (shape (n, size)): Σ_x vol Σ_k W_k X."""
         W = self.mixture.weights
         return np.array([self.node_volumes @ (X[:, sl] @ W[sl]) for sl in self.mixture.slices()])
 
@@ -368,7 +369,7 @@ class SteadySolver:
     def residual(self, X: np.ndarray) -> np.ndarray:
         """F̃(X) of the module docstring, (n, size)."""
         out = self.transport.rhs(X) + self.collision_rhs(X)
-        dN = self._numbers(X) - self.numbers0
+        dN = self.numbers(X) - self.numbers0
         for i, sl in enumerate(self.mixture.slices()):
             out[:, sl] += self.pin_rate * dN[i] * self._shape[:, sl]
         return out
@@ -410,7 +411,7 @@ class SteadySolver:
         # the pinned numbers hold to the solver's tolerance; a rescaling of each species (a change
         # of that size) makes them exact
         for i, sl in enumerate(self.mixture.slices()):
-            X[:, sl] *= self.numbers0[i] / self._numbers(X)[i]
+            X[:, sl] *= self.numbers0[i] / self.numbers(X)[i]
         self.state.dat.data[:] = X.reshape(self.state.dat.data.shape)
         self.stats["residual"] = float(self.snes.getFunctionNorm()) / r0 if r0 > 0 else 0.0
         reason = self.snes.getConvergedReason()

@@ -85,7 +85,7 @@ def main(**overrides) -> dict:
     walls = {1: Diffuse(T0), 2: Diffuse(TL)}
     problem = KineticProblem(phase, f0, walls=walls, collisions=[(op, rate_for_knudsen(kn, 1.0, 1.0, 1.0, 3))])
     solver = SteadySolver(problem, comm=comm)
-    numbers0 = solver._numbers(solver.rows)
+    numbers0 = solver.numbers0
     solver.solve()
     cpu = time.process_time() - start
     X = solver.rows
@@ -144,7 +144,7 @@ def _analyse(solver, X, numbers0, T0, TL, kn, free_molecular_heat_flux, mixture_
     return {"x": phase.node_coordinates[order, 0], "density": n, "mole_fraction_kr": x_kr, "temperature": T,
             "heat_flux": q, "normal_pressure": pxx, "wall_heat_flux": heat, "wall_number_flux": number_flux,
             "free_molecular_heat_flux": fm, "separation": float(x_kr[0] - x_kr[-1]),
-            "number_drift": np.abs(solver._numbers(X) - numbers0) / numbers0,
+            "number_drift": np.abs(solver.numbers(X) - numbers0) / numbers0,
             "entropy_production": production[order],
             "total_entropy_production": float(phase.node_volumes @ production),
             # the walls' outward H flux is minus the entropy they carry out (S = −H)
