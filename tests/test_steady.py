@@ -92,14 +92,17 @@ def test_collisional_steady_state_in_few_sweeps(walls, knudsen):
     # the number is kept exactly (the pinned constraint), the state stays positive in its bulk
     W, vol = problem.phase.mixture.weights, problem.phase.node_volumes
     assert abs(vol @ (X @ W) - vol @ (X0 @ W)) <= 1e-12 * (vol @ (X0 @ W))
-    # P_xy and the energy flux are uniform at a steady state: the two walls agree
+    # P_xy and the energy flux are uniform at a steady state: the two walls agree, to the solver's
+    # tolerance, relative to the gross flux through a wall (in + out: the Couette energy flux is 0 by
+    # symmetry, so its own size is no scale; with snes_rtol 1e-9 the imbalance is 4e-14)
     tr = solver.transport
     vn, fhat = tr.boundary_state(X)
     mix = problem.phase.mixture
     flux = vn * fhat * mix.weights * tr.boundary.normals[:, :1]
+    gross = np.abs(vn * fhat * mix.weights)
     for psi in (mix.masses * mix.velocities[:, 1], 0.5 * mix.masses * np.sum(mix.velocities ** 2, axis=1)):
         wall = flux @ psi
-        assert abs(wall[0] - wall[1]) <= 1e-5 * max(np.abs(wall).max(), 1e-3)
+        assert abs(wall[0] - wall[1]) <= 1e-5 * np.max(gross @ np.abs(psi))
 
 
 def test_couette_near_continuum_matches_navier_stokes_with_slip():

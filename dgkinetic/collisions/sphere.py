@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.integrate import lebedev_rule
 
 from dgkinetic.errors import InputError
 
@@ -145,7 +146,6 @@ def sphere_quadrature(dim: int, n: int, *, kind: str | None = None, theta_max: f
         if not full:
             raise InputError("sphere quadrature: 'lebedev' covers the full sphere; use 'product' for "
                              "a kernel with theta_max < pi")
-        from scipy.integrate import lebedev_rule
         try:
             x, w = lebedev_rule(n)
         except ValueError as err:
