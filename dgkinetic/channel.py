@@ -5,16 +5,10 @@ x = L); velocity is 2D or 3D. :class:`Channel` advances the kinetic equation by 
 
     f ← C(Δ/2) T(Δ) C(Δ/2) f,
 
-with T the free transport with walls (explicit RK3 at its CFL step, substepped) and C the collisions
-alone (Heun's RK2), each a :class:`~dgkinetic.solver.KineticSolver` with its own options prefix
-(``dgk_transport_``, ``dgk_collision_``). Splitting is what makes a Boltzmann Knudsen-number
-sweep affordable: transport needs Δt ≤ h/((2p+1) max|v_x|), while collisions need Δ a fraction of the
-mean free time λ/v̄ (and within their explicit stability limit, :func:`stable_collision_step`). The
-steady state of the split scheme is off by O((Δ/τ)²) (for a linear relaxation Strang splitting has
-the effective relaxation time τ(1 + (Δ/τ)²/12 + …)). Both parts conserve every species' number
-exactly, so their composition does. :meth:`Channel.solve_steady` skips the time march: it solves
-the unsplit steady equation directly (:mod:`dgkinetic.steady`, Newton–Krylov with a transport-sweep
-preconditioner), so its steady state has no splitting error.
+the stepper of :mod:`dgkinetic.splitting` (T the free transport with walls, substepped at its CFL
+step; C the collisions alone), and measures what crosses the walls. :meth:`Channel.solve_steady`
+skips the time march: it solves the unsplit steady equation directly (:mod:`dgkinetic.steady`,
+Newton–Krylov with a transport-sweep preconditioner), so its steady state has no splitting error.
 
 The closed forms the channel demos compare against (mean free paths, hard-sphere transport
 coefficients, free-molecular fluxes, the Navier–Stokes stress with slip) are in
@@ -32,9 +26,11 @@ import firedrake as fd
 from dgkinetic.errors import InputError
 from dgkinetic.mixture import Mixture
 from dgkinetic.phase_space import PhaseSpace
-from dgkinetic.solver import KineticProblem, KineticSolver
+from dgkinetic.solver import KineticProblem
+from dgkinetic.splitting import StrangSplitting, stable_collision_step
 from dgkinetic.walls import Diffuse
 
+# stable_collision_step lives in dgkinetic.splitting; still importable from here
 __all__ = ["Channel", "sonine_transport_coefficients", "stable_collision_step"]
 
 
@@ -65,28 +61,10 @@ def sonine_transport_coefficients(operator, temperature: float = 1.0, density: f
     return tuple(out)
 
 
-def stable_collision_step(collisions, rows: np.ndarray, admissible=None, interval: float = 2.0,
-                          safety: float = 0.75) -> float:
-    """Step of an explicit Runge–Kutta method on the collisions alone, stable at these state rows.
-
-    The collision Jacobian J = Σ rate ∂C/∂f has a nearly real, non-positive spectrum, so a method
-    whose stability region holds [−interval, 0] is stable for Δ = safety · interval/ρ(J), ρ the
-    largest spectral radius over the rows (interval 2 for Heun's RK2, 2(s−1) for the s-stage
-    second-order SSP method). On coarse grids ρ comes from the far tails kept by ``tail_floor``.
-    """
-    X = np.asarray(rows, dtype=float) if admissible is None else admissible(rows)
-    J = 0.0
-    for op, rate in collisions:
-        op.freeze_tails(X)
-        J = J + rate * op.jacobian(X)
-        op.freeze_tails(None)
-    rho = float(np.max(np.abs(np.linalg.eigvals(J))))
-    return safety * interval / rho if rho > 0 else math.inf
-
-
 # ---------------------------------------------------------------------------------- the channel
 class Channel:
-    """A mixture between two diffuse walls, stepped by Strang splitting (module docstring).
+    """A mixture between two diffuse walls, stepped by Strang splitting
+    (:class:`~dgkinetic.splitting.StrangSplitting`).
 
     Serial: the wall fluxes and profiles are those of the rank's own nodes.
 
@@ -105,9 +83,15 @@ class Channel:
         ``(operator, rate)`` pairs; empty for a free-molecular (collisionless) channel.
     collision_step
         Largest Δ of the splitting (default 0.1); the step used, :attr:`step`, is also at most
-        :func:`stable_collision_step` of the initial state (ignored without collisions).
+        :func:`~dgkinetic.splitting.stable_collision_step` of the initial state (ignored without
+        collisions).
     cfl
         Fraction of the transport limit h/((2p+1) max|v_x|) used as the substep.
+
+    Attributes
+    ----------
+    splitting : StrangSplitting
+        The time stepper; its transport solver holds the state.
     """
 
     def __init__(self, mixture: Mixture, left: Diffuse, right: Diffuse, *, cells: int, degree: int = 1,
@@ -124,47 +108,43 @@ class Channel:
         self.mixture, self.length = mixture, float(length)
         self.collisions = list(collisions)
         self.phase = PhaseSpace(fd.IntervalMesh(cells, length), mixture, degree=degree)
-        f0 = self.phase.local_equilibrium(*initial)
-        explicit = {"ts_adapt_type": "none", "ts_exact_final_time": "matchstep"}
-        self._transport = KineticSolver(
-            KineticProblem(self.phase, f0, walls={1: left, 2: right}),
-            solver_parameters=dict(explicit, ts_type="rk", ts_rk_type="3bs"), options_prefix="dgk_transport_",
-            monitors=[self._accumulate_fluxes])
         self._flux_sum, self._flux_time, self._last_t, self._last_flux = None, 0.0, 0.0, None
-        self._collide = None
-        if collisions:
-            self._collide = KineticSolver(
-                KineticProblem(self.phase, f0, collisions=list(collisions), transport_speed=0.0),
-                solver_parameters=dict(explicit, ts_type="rk", ts_rk_type="2a"), options_prefix="dgk_collision_")
         vmax = float(np.max(np.abs(mixture.velocities[:, 0])))
-        self.transport_step = cfl * (length / cells) / ((2 * degree + 1) * vmax)
-        self.step = float(collision_step)
-        if collisions:
-            X = self.rows
-            probe = X[[0, len(X) // 2, len(X) - 1]]
-            if any(op.explicit_only for op, _ in collisions):
-                # no Jacobian (the spectral form): the spectral radius by power iteration
-                rho = max(self._collide.collision_spectral_radius(probe[[k]]) for k in range(len(probe)))
-                self.step = min(self.step, 0.75 * 2.0 / rho if rho > 0 else math.inf)
-            else:
-                self.step = min(self.step, stable_collision_step(collisions, probe, self._collide.admissible))
-        self.time = 0.0
-        self.collision_evaluations = 0
+        #: the stepper: Strang splitting of transport with the two walls and the collisions
+        self.splitting = StrangSplitting(
+            self.phase, self.phase.local_equilibrium(*initial), walls={1: left, 2: right},
+            collisions=self.collisions, transport_step=cfl * (length / cells) / ((2 * degree + 1) * vmax),
+            collision_step=collision_step, monitors=[self._accumulate_fluxes])
 
     @property
     def rows(self) -> np.ndarray:
         """Current state, owned rows (n_nodes, mixture.size)."""
-        return self._transport.rows
+        return self.splitting.rows
 
     @property
     def transport(self):
-        return self._transport.transport
+        """The free transport with the two walls (:class:`~dgkinetic.transport.Transport`)."""
+        return self.splitting.transport_solver.transport
 
-    def _run(self, solver, src, dt, n_steps):
-        if solver is not src:
-            solver.state.dat.data[:] = src.state.dat.data_ro
-        solver.solve(self.time + n_steps * dt, dt, t0=self.time)
-        return solver
+    @property
+    def time(self) -> float:
+        """Time marched so far."""
+        return self.splitting.time
+
+    @property
+    def step(self) -> float:
+        """The largest splitting step Δ (:attr:`~dgkinetic.splitting.StrangSplitting.step`)."""
+        return self.splitting.step
+
+    @property
+    def transport_step(self) -> float:
+        """The transport substep, ``cfl`` times h/((2p+1) max|v_x|)."""
+        return self.splitting.transport_step
+
+    @property
+    def collision_evaluations(self) -> int:
+        """Collision right-hand sides evaluated by the time march so far."""
+        return self.splitting.collision_evaluations
 
     def advance(self, duration: float) -> None:
         """Advance by about ``duration`` (a whole number of splitting steps, at least one);
@@ -172,23 +152,7 @@ class Channel:
         if not (math.isfinite(duration) and duration > 0):
             raise InputError(f"channel: duration must be positive, got {duration}")
         self._flux_sum, self._flux_time = None, 0.0
-        if self._collide is None:
-            n = max(1, math.ceil(duration / self.transport_step - 1e-9))
-            self._run(self._transport, self._transport, duration / n, n)
-            self.time += duration
-            return
-        steps = max(1, math.ceil(duration / self.step - 1e-9))
-        delta = duration / steps
-        sub = max(1, math.ceil(delta / self.transport_step - 1e-9))
-        src = self._run(self._collide, self._transport, 0.5 * delta, 1)
-        for k in range(steps):
-            # consecutive half steps of C merge into one: C(Δ/2) [T(Δ) C(Δ)]… T(Δ) C(Δ/2)
-            src = self._run(self._transport, src, delta / sub, sub)
-            last = k == steps - 1
-            src = self._run(self._collide, src, (0.5 if last else 1.0) * delta, 1)
-            self.time += delta
-        self._transport.state.dat.data[:] = src.state.dat.data_ro
-        self.collision_evaluations += 2 * (steps + 1)                  # Heun: two per collision step
+        self.splitting.advance(duration)
 
     def solve_steady(self, solver_parameters: dict | None = None) -> dict:
         """Jump to the steady state of the unsplit equation with :class:`~dgkinetic.steady.SteadySolver`
@@ -196,10 +160,11 @@ class Channel:
         number; :meth:`wall_fluxes` and :meth:`profiles` then describe it. Returns the solver's
         statistics (Newton and Krylov iterations, kinetic sweeps, final relative residual)."""
         from dgkinetic.steady import SteadySolver
-        steady = SteadySolver(KineticProblem(self.phase, self._transport.state, walls=self._transport.problem.walls,
+        transport = self.splitting.transport_solver
+        steady = SteadySolver(KineticProblem(self.phase, transport.state, walls=transport.problem.walls,
                                              collisions=list(self.collisions)), solver_parameters)
         steady.solve()
-        self._transport.state.dat.data[:] = steady.state.dat.data_ro
+        transport.state.dat.data[:] = steady.state.dat.data_ro
         return dict(steady.stats)
 
     # ------------------------------------------------------------------------------ moments
@@ -238,7 +203,7 @@ class Channel:
         Keys ``number`` (per species, shape (2, N)), ``shear_stress`` (y-momentum flux, i.e. P_xy
         at the wall, shape (2,)) and ``energy`` (shape (2,)); row 0 is the wall at x = 0.
         """
-        return self._fluxes(self._transport.state.dat.data_ro_with_halos.reshape(-1, self.mixture.size))
+        return self._fluxes(self.splitting.state.dat.data_ro_with_halos.reshape(-1, self.mixture.size))
 
     def mean_wall_fluxes(self) -> dict:
         """:meth:`wall_fluxes` averaged over the transport substeps of the last :meth:`advance`.
