@@ -48,7 +48,6 @@ from dgkinetic.errors import InputError, NonPhysicalStateError
 from dgkinetic.log import logger
 from dgkinetic.solver import KineticProblem, command_line_options
 from dgkinetic.transport import Transport
-from dgkinetic.walls import Diffuse, MaxwellWall
 
 __all__ = ["SteadySolver", "STEADY_PARAMETERS", "STEADY_PREFIX"]
 
@@ -103,18 +102,14 @@ class _Sweep:
         W = mix.weights
         if b is not None:
             test, plus = b.test.toarray()[:n], b.plus.toarray()[:, :n]
-            for info in tr._wall_rows.values():
-                wall = info["wall"]
-                a = 1.0 if isinstance(wall, Diffuse) else (wall.accommodation if isinstance(wall, MaxwellWall)
-                                                           else 0.0)
-                if a == 0.0:
-                    continue
-                for q, r in enumerate(info["rows"]):
+            for em in tr.reemission():
+                a = em.accommodation
+                for q, r in enumerate(em.rows):
                     for i, sl in enumerate(mix.slices()):
                         u = np.zeros((n, mix.size))
-                        u[:, sl] = -speed * a * test[:, r, None] * (tr._bnd_neg[r, sl] * info["maxwellian"][sl])[None]
+                        u[:, sl] = -speed * a * test[:, r, None] * em.shape[q, sl][None]
                         v = np.zeros((n, mix.size))
-                        v[:, sl] = -plus[r][:, None] * (tr._bnd_pos[r, sl] * W[sl])[None] / info["emitted"][q, i]
+                        v[:, sl] = -plus[r][:, None] * em.outgoing[q, sl][None] / em.emitted[q, i]
                         U.append(u)
                         V.append(v)
         for i, sl in enumerate(mix.slices()):

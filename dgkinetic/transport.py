@@ -15,6 +15,7 @@ upwinding by the sign of v·n_F is exact and walls act pointwise on facet nodes.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -28,7 +29,7 @@ from dgkinetic.transport_kernel import FusedTransport
 from dgkinetic.walls import Diffuse, Inflow, MaxwellWall, Outflow, Specular
 from dgkinetic.equilibrium import equilibrium
 
-__all__ = ["Transport", "global_norm"]
+__all__ = ["Transport", "Reemission", "global_norm"]
 
 
 def global_norm(a: np.ndarray, comm) -> float:
@@ -90,6 +91,46 @@ class _FacetSet:
             w = np.asarray(fd.assemble(mu * fd.ds(i)).dat.data_ro_with_halos)[self.live]
             out[np.abs(w) > 0] = i
         return out
+
+
+@dataclass(frozen=True)
+class Reemission:
+    """The diffuse re-emission of one wall as a linear map of the outgoing boundary trace.
+
+    On the wall's boundary facet nodes (``rows``) the gas that reaches the wall, the interior trace
+    f̂ with v·n > 0, is re-emitted with accommodation a as a wall Maxwellian M_w (the wall's
+    temperature and velocity, unnormalised: exp(−m|v − u_w|²/(2T_w))) of amplitude
+
+        σ_i = −Σ_{k∈i} outgoing_k f̂_k / emitted_i,          per species i,
+
+    so that the diffuse part returns the number it receives (zero net number flux when a = 1).
+    Its incoming boundary flux (v·n) f on the node is a σ_i shape_k (k in species i); the
+    remaining 1 − a is reflected specularly. The map is linear in f̂: it is the diffuse part of the
+    wall's Jacobian.
+
+    Attributes
+    ----------
+    wall : int
+        The wall's boundary id.
+    rows : ndarray of int, shape (n_rows,)
+        The wall's nodes among the boundary facet nodes (rows of ``Transport.boundary``).
+    accommodation : float
+        a: 1 for a :class:`~dgkinetic.walls.Diffuse` wall, that of a
+        :class:`~dgkinetic.walls.MaxwellWall`.
+    outgoing : ndarray, shape (n_rows, size)
+        W_k (v_k·n)⁺: Σ_{k∈i} outgoing_k f̂_k is species i's number flux into the wall.
+    emitted : ndarray, shape (n_rows, n_species)
+        Σ_{k∈i} W_k (v_k·n)⁻ M_w,k: the (negative) number flux of a unit-amplitude re-emission.
+    shape : ndarray, shape (n_rows, size)
+        (v_k·n)⁻ M_w,k: the incoming flux of a unit-amplitude re-emission.
+    """
+
+    wall: int
+    rows: np.ndarray
+    accommodation: float
+    outgoing: np.ndarray
+    emitted: np.ndarray
+    shape: np.ndarray
 
 
 class Transport:
@@ -184,6 +225,29 @@ class Transport:
                 info["state"] = np.concatenate([equilibrium(g, s, n, uin, wall.temperature)
                                                 for s, g, n in zip(mix.species, mix.grids, wall.density)])
             self._wall_rows[wid] = info
+
+    def reemission(self) -> list[Reemission]:
+        """The diffuse re-emission of every wall that has one, as linear maps of the outgoing trace.
+
+        Returns
+        -------
+        list of Reemission
+            One per :class:`~dgkinetic.walls.Diffuse` wall and per
+            :class:`~dgkinetic.walls.MaxwellWall` with accommodation > 0, in the order of the
+            walls given; empty without boundary. Rank-local: the rows are this rank's boundary
+            facet nodes (a wall may have none here).
+        """
+        if self.boundary is None:
+            return []
+        W, out = self.phase.mixture.weights, []
+        for wid, info in self._wall_rows.items():
+            wall, rows = info["wall"], info["rows"]
+            a = 1.0 if isinstance(wall, Diffuse) else (wall.accommodation if isinstance(wall, MaxwellWall) else 0.0)
+            if a == 0.0:
+                continue
+            out.append(Reemission(wall=wid, rows=rows, accommodation=a, outgoing=self._bnd_pos[rows] * W,
+                                  emitted=info["emitted"], shape=self._bnd_neg[rows] * info["maxwellian"]))
+        return out
 
     def _incoming(self, trace: np.ndarray) -> np.ndarray:
         """Boundary flux (v·n) f̂ on boundary facet nodes, given the interior trace (n_bnodes, size)."""

@@ -183,3 +183,31 @@ def test_compiled_transport_loop_is_bitwise_independent_of_output_alignment():
         assert np.array_equal(o, outs[0])
     ref = tr.rhs(f.dat.data_ro_with_halos.reshape(-1, mix.size))
     assert np.abs(outs[0] - ref).max() <= 1e-13 * np.abs(ref).max()
+
+
+def test_reemission_map_gives_the_diffuse_wall_flux():
+    """Transport.reemission: on a diffuse wall the boundary flux is the outgoing trace plus a σ shape,
+    σ the linear functional of the outgoing trace it gives, with zero net number flux per species;
+    a Maxwell wall carries its accommodation, a specular wall has no re-emission."""
+    from dgkinetic.transport import Transport
+    species = [Species("a"), Species("b", mass=3.0)]
+    mix = Mixture(species, [VelocityGrid(2, 4, 2, extent=4.0, scale=s.thermal_speed(1.0)) for s in species])
+    phase = PhaseSpace(fd.IntervalMesh(4, 1.0), mix, degree=1)
+    f = phase.function("f")
+    f.dat.data[:] = np.random.default_rng(3).random(f.dat.data.shape)
+    X = f.dat.data_ro_with_halos.reshape(-1, mix.size)
+    tr = Transport(phase, {1: Diffuse(temperature=1.3, velocity=(0.0, 0.2)), 2: Specular()})
+    (em,) = tr.reemission()
+    assert em.wall == 1 and em.accommodation == 1.0 and len(em.rows) == 1
+    trace = tr.boundary.plus @ X
+    flux = tr.boundary_flux(X)
+    for q, r in enumerate(em.rows):
+        vn = tr.boundary.normals[r] @ mix.velocities[:, :1].T
+        for i, sl in enumerate(mix.slices()):
+            sigma = -(em.outgoing[q, sl] @ trace[r, sl]) / em.emitted[q, i]
+            expected = np.maximum(vn[sl], 0.0) * trace[r, sl] + sigma * em.shape[q, sl]
+            assert np.allclose(flux[r, sl], expected, rtol=0, atol=1e-14 * np.abs(flux[r]).max())
+            assert abs(flux[r, sl] @ mix.weights[sl]) <= 1e-14 * np.abs(flux[r, sl] * mix.weights[sl]).sum()
+    maxwell = Transport(phase, {1: MaxwellWall(accommodation=0.4, temperature=1.1), 2: Specular()})
+    assert [(e.wall, e.accommodation) for e in maxwell.reemission()] == [(1, 0.4)]
+    assert Transport(phase, {1: Specular(), 2: Specular()}).reemission() == []
