@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import firedrake as fd
-from dgkinetic.reference.channel_flow import couette_stress_navier_stokes, rate_for_knudsen
+from dgkinetic.reference.channel_flow import couette_stress_navier_stokes, free_molecular_state, rate_for_knudsen
 from dgkinetic.collisions.kernels import HardSpheres
 from dgkinetic.collisions.spectral import SpectralBoltzmann
 from dgkinetic.mixture import Mixture
@@ -37,27 +37,10 @@ FOURIER = {1: Diffuse(1.0), 2: Diffuse(1.5)}
 
 
 def _exact_free_molecular(problem):
-    """The discrete free-molecular state: f = a₀ M₀ for v_x > 0, a_L M_L for v_x < 0 (constant in x,
-    which the DG transport holds exactly), a₀, a_L from zero net number flux and the number."""
-    mix = problem.phase.mixture
-    g, m = mix.grids[0], mix.masses[0]
-    v, W = g.nodes, g.weights
-    right, left = v[:, 0] > 0, v[:, 0] < 0
-    w0, wL = problem.walls[1], problem.walls[2]
-
-    def maxwellian(wall):
-        uw = np.zeros(3)
-        uw[:len(wall.velocity)] = wall.velocity
-        return np.exp(-m * np.sum((v - uw) ** 2, axis=1) / (2 * wall.temperature))
-
-    M0, ML = maxwellian(w0), maxwellian(wL)
-    # a0 Σ_{right} W v_x M0 = aL Σ_{left} W |v_x| ML;  length·(a0 Σ_right W M0 + aL Σ_left W ML) = N
-    flux0, fluxL = np.sum((W * v[:, 0] * M0)[right]), np.sum((W * -v[:, 0] * ML)[left])
-    vol = problem.phase.node_volumes
-    N = vol @ (problem.initial.dat.data_ro.reshape(len(vol), -1) @ W)
-    ratio = flux0 / fluxL                                      # aL = a0 ratio
-    a0 = N / (vol.sum() * (np.sum((W * M0)[right]) + ratio * np.sum((W * ML)[left])))
-    return np.where(right, a0 * M0, a0 * ratio * ML)
+    """The discrete free-molecular state (constant in x) with the problem's walls and number."""
+    mix, vol = problem.phase.mixture, problem.phase.node_volumes
+    N = vol @ (problem.initial.dat.data_ro.reshape(len(vol), -1) @ mix.weights)
+    return free_molecular_state(mix.grids[0], problem.walls[1], problem.walls[2], mix.masses[0], N / vol.sum())
 
 
 @pytest.mark.parametrize("walls", [COUETTE, FOURIER], ids=["couette", "fourier"])

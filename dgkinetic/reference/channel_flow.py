@@ -13,16 +13,20 @@ Units: k_B = 1; wall temperature T, density n, molecular mass m and diameter d a
 - the hard-sphere slip length ζ = 1.2540 (√π/2) λ = 1.1113 λ (Ohwada, Sone & Aoki, Phys. Fluids A 1
   (1989) 1588);
 - free-molecular fluxes between diffuse walls: :func:`free_molecular_shear_stress`,
-  :func:`free_molecular_heat_flux`.
+  :func:`free_molecular_heat_flux`; the exact discrete free-molecular state of a velocity grid,
+  :func:`free_molecular_state`.
 """
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from dgkinetic.errors import InputError
 
 __all__ = ["mean_free_path", "rate_for_knudsen", "hard_sphere_viscosity", "hard_sphere_conductivity",
-           "free_molecular_shear_stress", "free_molecular_heat_flux", "couette_stress_navier_stokes",
+           "free_molecular_shear_stress", "free_molecular_heat_flux", "free_molecular_state",
+           "couette_stress_navier_stokes",
            "HARD_SPHERE_VISCOSITY_RATIO", "HARD_SPHERE_SLIP_LENGTH"]
 
 #: exact over first-Sonine viscosity of hard spheres (Chapman & Cowling, ch. 10)
@@ -84,6 +88,60 @@ def free_molecular_heat_flux(density: float, t_left: float, t_right: float, mass
     """
     r0, rL = math.sqrt(t_left), math.sqrt(t_right)
     return (dim + 1) * density * (t_left - t_right) * r0 * rL / ((r0 + rL) * math.sqrt(2 * math.pi * mass))
+
+
+def free_molecular_state(grid, left, right, mass: float = 1.0, density: float = 1.0) -> np.ndarray:
+    """The exact discrete steady state of a collisionless gas between two diffuse walls.
+
+    Without collisions a molecule going right (v_x > 0) last left the wall at x = 0 and one going
+    left the wall at x = L, each with its wall's Maxwellian, so the steady state is uniform in x:
+
+        f(v) = a₀ M₀(v) for v_x > 0,        f(v) = a_L M_L(v) for v_x < 0,
+
+    M_w(v) = exp(−m|v − u_w|²/(2T_w)) the unnormalised Maxwellian of wall w's temperature T_w and
+    velocity u_w. A diffuse wall re-emits what it receives, zero net number flux through each wall,
+
+        a₀ Σ_{v_x>0} W v_x M₀ = a_L Σ_{v_x<0} W |v_x| M_L,
+
+    and the mean number density n̄ = a₀ Σ_{v_x>0} W M₀ + a_L Σ_{v_x<0} W M_L fixes the scale. The sums
+    are the grid's own quadrature (weights W), so this is the exact steady state of the discretised
+    equation (the DG transport holds a state constant in x exactly), not only its limit under velocity
+    refinement; its moments tend to :func:`free_molecular_shear_stress` and
+    :func:`free_molecular_heat_flux` as the grid is refined.
+
+    Parameters
+    ----------
+    grid : VelocityGrid
+        One species' velocity grid: ``nodes`` (n_v, d) and ``weights`` (n_v,). No node may have
+        v_x = 0 (such molecules never reach a wall, so the walls do not set them).
+    left, right : Diffuse
+        The walls at x = 0 and x = L: ``temperature`` and ``velocity`` (its first components; the
+        rest are 0).
+    mass : float
+        Molecular mass m.
+    density : float
+        Mean number density n̄ (the number in the channel over its length).
+
+    Returns
+    -------
+    ndarray, shape (n_v,)
+        f at the velocity nodes, the same at every point of the channel.
+    """
+    v, W = np.asarray(grid.nodes, dtype=float), np.asarray(grid.weights, dtype=float)
+    vx = v[:, 0]
+    if np.any(vx == 0.0):
+        raise InputError("free_molecular_state: the grid has nodes with v_x = 0, which no wall sets")
+    going, coming = vx > 0, vx < 0
+
+    def maxwellian(wall):
+        uw = np.zeros(v.shape[1])
+        uw[:len(wall.velocity)] = wall.velocity
+        return np.exp(-mass * np.sum((v - uw) ** 2, axis=1) / (2 * wall.temperature))
+
+    M0, ML = maxwellian(left), maxwellian(right)
+    ratio = np.sum((W * vx * M0)[going]) / np.sum((W * -vx * ML)[coming])          # a_L / a₀
+    a0 = density / (np.sum((W * M0)[going]) + ratio * np.sum((W * ML)[coming]))
+    return np.where(going, a0 * M0, a0 * ratio * ML)
 
 
 def couette_stress_navier_stokes(knudsen, slip: bool = True):
