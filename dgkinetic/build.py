@@ -64,8 +64,10 @@ def build_collisions(case: Case, mixture: Mixture) -> list:
                   "vhs": lambda: kernels.VariableHardSpheres(c["gamma"])}
         if c["form"] == "spectral":
             from dgkinetic.collisions.spectral import SpectralBoltzmann
+            # sphere_points: the degree of the σ rule (GHHH pairs) and of the direction rule (Carleman pairs)
             op = SpectralBoltzmann(mixture, makers[c["kernel"]](), modes=c["modes"] or None,
-                                   radial_points=c["radial_points"], sphere_degree=c["sphere_points"] or 7)
+                                   radial_points=c["radial_points"], sphere_degree=c["sphere_points"] or 7,
+                                   direction_degree=c["sphere_points"] or 9)
         else:
             if c["form"] == "collocation":
                 from dgkinetic.collisions.collocation import CollocationBoltzmann as Boltzmann

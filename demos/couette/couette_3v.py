@@ -59,7 +59,7 @@ def main(**overrides) -> dict:
     mix = Mixture([ar], [grid])
     phase = PhaseSpace(fd.IntervalMesh(p["cells"], 1.0), mix, degree=p["degree"])
     f0 = phase.local_equilibrium([1.0], [np.zeros(3)], [1.0])
-    op = SpectralBoltzmann(mix, HardSpheres(), radial_points=8, sphere_degree=5)
+    op = SpectralBoltzmann(mix, HardSpheres())
     walls = {1: Diffuse(1.0, (0.0, -U / 2)), 2: Diffuse(1.0, (0.0, U / 2))}
     P_fm = free_molecular_shear_stress(1.0, U, 1.0, 1.0)
     knudsen = [math.inf] + sorted(p["knudsen"], reverse=True)

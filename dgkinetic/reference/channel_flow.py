@@ -11,7 +11,9 @@ Units: k_B = 1; wall temperature T, density n, molecular mass m and diameter d a
   J. Chem. Phys. 54, 1898 (1971)); the exact hard-sphere viscosity is μ = 1.016034 μ₁ (Chapman &
   Cowling, ch. 10);
 - the hard-sphere slip length ζ = 1.2540 (√π/2) λ = 1.1113 λ (Ohwada, Sone & Aoki, Phys. Fluids A 1
-  (1989) 1588);
+  (1989) 1588) and temperature-jump length ζ_T = 2.4001 (√π/2) λ = 2.1270 λ (Sone, Ohwada & Aoki,
+  Phys. Fluids A 1 (1989) 363); the exact hard-sphere conductivity κ = 1.025218 κ₁ (Chapman &
+  Cowling, ch. 10);
 - free-molecular fluxes between diffuse walls: :func:`free_molecular_shear_stress`,
   :func:`free_molecular_heat_flux`; the exact discrete free-molecular state of a velocity grid,
   :func:`free_molecular_state`.
@@ -27,12 +29,17 @@ from dgkinetic.errors import InputError
 __all__ = ["mean_free_path", "rate_for_knudsen", "hard_sphere_viscosity", "hard_sphere_conductivity",
            "free_molecular_shear_stress", "free_molecular_heat_flux", "free_molecular_state",
            "couette_stress_navier_stokes",
-           "HARD_SPHERE_VISCOSITY_RATIO", "HARD_SPHERE_SLIP_LENGTH"]
+           "fourier_heat_flux_navier_stokes", "HARD_SPHERE_VISCOSITY_RATIO", "HARD_SPHERE_SLIP_LENGTH",
+           "HARD_SPHERE_CONDUCTIVITY_RATIO", "HARD_SPHERE_JUMP_LENGTH"]
 
 #: exact over first-Sonine viscosity of hard spheres (Chapman & Cowling, ch. 10)
 HARD_SPHERE_VISCOSITY_RATIO = 1.016034
 #: slip length of hard spheres between diffuse walls, in mean free paths (Ohwada, Sone & Aoki 1989)
 HARD_SPHERE_SLIP_LENGTH = 1.2540 * math.sqrt(math.pi) / 2
+#: exact over first-Sonine thermal conductivity of hard spheres (Chapman & Cowling, ch. 10)
+HARD_SPHERE_CONDUCTIVITY_RATIO = 1.025218
+#: temperature-jump length of hard spheres at a diffuse wall, in mean free paths (Sone, Ohwada & Aoki 1989)
+HARD_SPHERE_JUMP_LENGTH = 2.4001 * math.sqrt(math.pi) / 2
 
 
 def mean_free_path(density: float, diameter: float, dim: int) -> float:
@@ -150,3 +157,44 @@ def couette_stress_navier_stokes(knudsen, slip: bool = True):
     stress has no Knudsen-layer correction at first order). Works on arrays of Kn."""
     ratio = 5 * math.pi / 8 * HARD_SPHERE_VISCOSITY_RATIO * knudsen
     return ratio / (1 + 2 * HARD_SPHERE_SLIP_LENGTH * knudsen) if slip else ratio
+
+
+def fourier_heat_flux_navier_stokes(knudsen: float, t_left: float, t_right: float, jump: bool = True) -> float:
+    """q_x of 3D hard spheres at rest between diffuse walls at T₀ (x = 0) and T_L (x = L) by Fourier's
+    law with the exact hard-sphere conductivity, κ(T) = 1.025218 κ₁(T) ∝ √T, and (if ``jump``) the
+    hard-sphere temperature jump at each wall; accurate to O(Kn²) (the heat flux has no Knudsen-layer
+    correction at first order). Units: L = 1, mean density 1, m = 1, k_B = 1, Kn = λ/L at the mean
+    density (the diameter follows from it: πd² = 1/(√2 Kn)).
+
+    Fourier's law at uniform pressure p: κ(T) dT/dx = −q, so (2/3)K (T_b^{3/2} − T_a^{3/2}) = −q with
+    κ = K√T and T_a, T_b the gas temperatures at the walls; the number, ∫ p/T dx = 1, gives
+    p = −q/(2K(√T_b − √T_a)); the jumps T_a − T₀ = ζ_T(a) dT/dx|₀ and T_L − T_b = ζ_T(b) dT/dx|_L,
+    with ζ_T = 2.1270 λ and the local λ = Kn T/p (∝ 1/n). Solved for (log T_a, log T_b) by Powell's
+    hybrid method (MINPACK, scipy.optimize.fsolve)."""
+    import numpy as np
+    from scipy.optimize import fsolve
+    if not (math.isfinite(knudsen) and knudsen > 0):
+        raise InputError(f"Knudsen number must be positive and finite, got {knudsen}")
+    if not (t_left > 0 and t_right > 0) or t_left == t_right:
+        raise InputError(f"wall temperatures must be positive and different, got {t_left}, {t_right}")
+    d2 = 1.0 / (math.sqrt(2.0) * math.pi * knudsen)                     # d² from λ = 1/(√2 π d² n), n = 1
+    K = HARD_SPHERE_CONDUCTIVITY_RATIO * hard_sphere_conductivity(1.0, 1.0, math.sqrt(d2), 3)
+
+    def flux_and_pressure(ta, tb):
+        q = -2.0 / 3.0 * K * (tb ** 1.5 - ta ** 1.5)
+        return q, -q / (2.0 * K * (math.sqrt(tb) - math.sqrt(ta)))
+
+    def residual(log_t):                                                 # in log T: stays positive
+        ta, tb = np.exp(log_t)
+        q, p = flux_and_pressure(ta, tb)
+        if not jump:
+            return [ta - t_left, tb - t_right]
+        za, zb = HARD_SPHERE_JUMP_LENGTH * knudsen * ta / p, HARD_SPHERE_JUMP_LENGTH * knudsen * tb / p
+        return [ta - t_left + za * q / (K * math.sqrt(ta)), t_right - tb + zb * q / (K * math.sqrt(tb))]
+
+    log_t, _, status, message = fsolve(residual, np.log([t_left, t_right]), xtol=1e-12, full_output=True)
+    if status != 1:
+        raise InputError(f"Fourier's law with jump has no solution at Kn = {knudsen:g} (a first-order "
+                         f"theory: Kn ≪ 1): {message}")
+    ta, tb = np.exp(log_t)
+    return float(flux_and_pressure(ta, tb)[0])
