@@ -20,6 +20,8 @@ gyrotropic state (number, parallel momentum, energy; v_perp "momentum" is not co
 from __future__ import annotations
 
 import math
+from functools import cached_property
+
 import numpy as np
 from scipy.special import roots_jacobi
 
@@ -71,12 +73,15 @@ class AxisymmetricGrid(VelocityGrid):
             raise InputError(f"axisymmetric grid centre must be finite, got {centre}")
         super().__init__(2, cells, degree, extent, scale, centre=[0.0, centre], continuous=continuous)
 
-    def _build_nodes(self):
-        self.cell_width = self.extent * self.scale / self.cells
-        self.lower = np.array([0.0, self.centre[1] - self.extent * self.scale])
-        self.axis_cells = (self.cells, 2 * self.cells)
-        self._radau = radau_axis_rule(self.degree) if self.continuous else None
-        super()._build_nodes()
+    def _box(self) -> tuple[float, np.ndarray, tuple]:
+        """Square cells of width extent·scale/cells; v_perp from 0, v_par about the centre."""
+        return self.extent * self.scale / self.cells, np.array([0.0, self.centre[1] - self.extent * self.scale]), \
+            (self.cells, 2 * self.cells)
+
+    @cached_property
+    def _radau(self):
+        """The rule of the axis cell, :func:`radau_axis_rule` of the degree (continuous grids; else None)."""
+        return radau_axis_rule(self.degree) if self.continuous else None
 
     @property
     def physical_dim(self) -> int:

@@ -251,6 +251,13 @@ class KineticSolver:
         self.size = self.mixture.size
         self.stats = {"steps": 0, "rejected": 0, "nonlinear_iterations": 0, "linear_iterations": 0,
                       "wall_time": 0.0}
+        # implicitly treated collisions (set below): their block-diagonal Jacobian and its
+        # preconditioner; the Newton callbacks' state: whether the last update was additive, and the
+        # first and last residual norms of the current solve
+        self._J = None
+        self._block_pc = None
+        self._last_additive = False
+        self._fnorm0 = self._fnorm_last = None
 
         ts = PETSc.TS().create(comm=phase.mesh.comm)
         ts.setProblemType(PETSc.TS.ProblemType.NONLINEAR)

@@ -177,21 +177,28 @@ class Transport:
         self.interior = _FacetSet(phase, T, interior=True)
         vn = self.interior.normals @ vel.T                     # (n_int_nodes, size)
         self._int_pos, self._int_neg = np.maximum(vn, 0.0), np.minimum(vn, 0.0)
+        # boundary facet nodes: v·n per node and column (with its positive and negative parts) and
+        # what each wall needs (Transport._setup_walls); None and empty without boundary
         self.boundary = None
+        self._bnd_vn = self._bnd_pos = self._bnd_neg = None
+        self._wall_rows = {}
         if ids:
             self.boundary = _FacetSet(phase, T, interior=False)
-            self._setup_walls(T, ids)
+            self._bnd_vn, self._wall_rows = self._setup_walls(T, ids)
+            self._bnd_pos = np.maximum(self._bnd_vn, 0.0)
+            self._bnd_neg = np.minimum(self._bnd_vn, 0.0)
         self._fused = FusedTransport.build(self)
 
     # ------------------------------------------------------------------ walls
-    def _setup_walls(self, T, ids):
+    def _setup_walls(self, T, ids) -> tuple[np.ndarray, dict]:
+        """v·n on the boundary facet nodes (n_bnodes, size), and per wall id what applying it needs:
+        its rows (facet nodes), the wall, and by kind the reflection permutation, the wall
+        Maxwellian and its emitted flux, or the inflow state."""
         mix, b = self.phase.mixture, self.boundary
         marker = b.markers(T, self.phase.mesh, ids)
         vn = b.normals @ self._vel.T                           # (n_bnodes, size)
-        self._bnd_vn = vn
-        self._bnd_pos = np.maximum(vn, 0.0)
-        self._bnd_neg = np.minimum(vn, 0.0)
-        self._wall_rows = {}
+        neg = np.minimum(vn, 0.0)
+        wall_rows = {}
         dv = mix.dim
         for wid, wall in self.walls.items():
             rows = np.flatnonzero(marker == wid)
@@ -215,7 +222,7 @@ class Transport:
                                      for s, g in zip(mix.species, mix.grids)])
                 info["maxwellian"] = Mw
                 # Σ_k W_k (v·n)⁻ M_w per species and row: the normalisation of the re-emitted flux
-                info["emitted"] = np.stack([(self._bnd_neg[rows][:, sl] * (mix.weights * Mw)[sl]).sum(axis=1)
+                info["emitted"] = np.stack([(neg[rows][:, sl] * (mix.weights * Mw)[sl]).sum(axis=1)
                                             for sl in mix.slices()], axis=1)
             if isinstance(wall, Inflow):
                 if len(wall.density) != len(mix):
@@ -224,7 +231,8 @@ class Transport:
                 uin[:len(wall.velocity)] = wall.velocity
                 info["state"] = np.concatenate([equilibrium(g, s, n, uin, wall.temperature)
                                                 for s, g, n in zip(mix.species, mix.grids, wall.density)])
-            self._wall_rows[wid] = info
+            wall_rows[wid] = info
+        return vn, wall_rows
 
     def reemission(self) -> list[Reemission]:
         """The diffuse re-emission of every wall that has one, as linear maps of the outgoing trace.

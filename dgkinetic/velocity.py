@@ -136,10 +136,8 @@ class VelocityGrid:
         self.continuous = bool(continuous)
         rule = gauss_lobatto if continuous else gauss_legendre
         self.ref_nodes, self._ref_weights = rule(self.degree + 1)
-        self.cell_width = 2.0 * self.extent * self.scale / self.cells
-        self.lower = self.centre - self.extent * self.scale
-        self.axis_cells = (self.cells,) * self.dim
-        self._build_nodes()
+        self.cell_width, self.lower, self.axis_cells = self._box()
+        self.nodes_1d, self.weights_1d, self.shape, self.nodes, self.weights = self._build_nodes()
 
     #: velocity dimension of the physics (3 for the axisymmetric half-plane) and the axes whose
     #: momentum is a collision invariant
@@ -167,19 +165,38 @@ class VelocityGrid:
         np.add.at(w, self._local_to_global_1d(axis).ravel(), wl.ravel())
         return x, w
 
-    def _build_nodes(self):
+    def _box(self) -> tuple[float, np.ndarray, tuple]:
+        """Cell width, lower corner and number of cells per axis of the box (from dim, cells,
+        extent, scale and centre)."""
+        return 2.0 * self.extent * self.scale / self.cells, self.centre - self.extent * self.scale, \
+            (self.cells,) * self.dim
+
+    def _build_nodes(self) -> tuple[list, list, tuple, np.ndarray, np.ndarray]:
+        """The grid's nodes and weights from its box (:meth:`_axis_nodes` per axis).
+
+        Returns
+        -------
+        nodes_1d, weights_1d : list of ndarray
+            Nodes and weights along each axis.
+        shape : tuple of int
+            Nodes per axis.
+        nodes : ndarray, shape (n_v, d)
+            The tensor-product nodes, index order C ('ij').
+        weights : ndarray, shape (n_v,)
+            Their quadrature weights.
+        """
         axes = [self._axis_nodes(a) for a in range(self.dim)]
-        self.nodes_1d = [self.lower[a] + x for a, (x, _) in enumerate(axes)]
-        self.weights_1d = [w for _, w in axes]
-        self.shape = tuple(len(x) for x in self.nodes_1d)
-        grids = np.meshgrid(*self.nodes_1d, indexing="ij")
-        self.nodes = np.stack([g.ravel() for g in grids], axis=1)
-        wgrid = np.ones(self.shape)
-        for a, w in enumerate(self.weights_1d):
-            shape = [1] * self.dim
-            shape[a] = len(w)
-            wgrid = wgrid * w.reshape(shape)
-        self.weights = wgrid.ravel()
+        nodes_1d = [self.lower[a] + x for a, (x, _) in enumerate(axes)]
+        weights_1d = [w for _, w in axes]
+        shape = tuple(len(x) for x in nodes_1d)
+        grids = np.meshgrid(*nodes_1d, indexing="ij")
+        nodes = np.stack([g.ravel() for g in grids], axis=1)
+        wgrid = np.ones(shape)
+        for a, w in enumerate(weights_1d):
+            axis_shape = [1] * self.dim
+            axis_shape[a] = len(w)
+            wgrid = wgrid * w.reshape(axis_shape)
+        return nodes_1d, weights_1d, shape, nodes, wgrid.ravel()
 
     # ------------------------------------------------------------------ sizes and layout
     @property
