@@ -32,7 +32,18 @@ __all__ = ["AxisymmetricGrid", "radau_axis_rule"]
 
 
 def radau_axis_rule(p: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes s (p free ones and s = 1) and weights ω on [0, 1] with Σ ω g(s) = ∫₀¹ g(s) s ds for deg g ≤ 2p."""
+    """Nodes s (p free ones and s = 1) and weights ω on [0, 1] with Σ ω g(s) = ∫₀¹ g(s) s ds for deg g ≤ 2p.
+
+    Parameters
+    ----------
+    p : int
+        Number of free nodes (the grid's degree).
+
+    Returns
+    -------
+    s, w : ndarray, shape (p + 1,)
+        Nodes (increasing, the last one 1) and weights.
+    """
     x, _ = roots_jacobi(p, 1.0, 1.0)
     s = np.concatenate([np.sort(0.5 * (x + 1.0)), [1.0]])
     # weights from the moments ∫₀¹ s^j s ds = 1/(j + 2), j = 0..p (exactness to 2p follows from the nodes)
@@ -116,10 +127,31 @@ class AxisymmetricGrid(VelocityGrid):
         return v
 
     def measure(self, points: np.ndarray) -> np.ndarray:
-        """2π v_perp."""
+        """Density 2π v_perp of the velocity measure at points.
+
+        Parameters
+        ----------
+        points : ndarray, shape (n, 2)
+            (v_perp, v_par) pairs.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+        """
         return 2.0 * np.pi * np.asarray(points)[:, 0]
 
     def reflection(self, axis: int) -> np.ndarray:
+        """Permutation of the nodes reflecting v_par ↦ −v_par (axis 1; the grid centred at 0).
+
+        Parameters
+        ----------
+        axis : int
+            1; v_perp (axis 0) has no reflection on this grid.
+
+        Returns
+        -------
+        ndarray of int, shape (n_v,)
+        """
         if axis == 0:
             raise InputError("an axisymmetric velocity grid has no reflection in v_perp (walls need a Cartesian grid)")
         return super().reflection(axis)

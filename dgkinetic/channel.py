@@ -43,6 +43,18 @@ def sonine_transport_coefficients(operator, temperature: float = 1.0, density: f
     exact operator these are :func:`~dgkinetic.reference.channel_flow.hard_sphere_viscosity` and
     :func:`~dgkinetic.reference.channel_flow.hard_sphere_conductivity`;
     with a discrete operator they measure its transport coefficients on its grid.
+
+    Parameters
+    ----------
+    operator : CollisionOperator
+        A one-species operator providing ``dissipative_bracket``.
+    temperature, density : float
+        Temperature T and number density of the equilibrium M (at rest).
+
+    Returns
+    -------
+    tuple of float
+        (μ, κ): the first-Sonine viscosity and thermal conductivity.
     """
     from dgkinetic.equilibrium import equilibrium
     mix = operator.mixture
@@ -148,7 +160,13 @@ class Channel:
 
     def advance(self, duration: float) -> None:
         """Advance by about ``duration`` (a whole number of splitting steps, at least one);
-        :meth:`mean_wall_fluxes` then holds the wall fluxes averaged over this advance."""
+        :meth:`mean_wall_fluxes` then holds the wall fluxes averaged over this advance.
+
+        Parameters
+        ----------
+        duration : float
+            Time to advance by; positive.
+        """
         if not (math.isfinite(duration) and duration > 0):
             raise InputError(f"channel: duration must be positive, got {duration}")
         self._flux_sum, self._flux_time = None, 0.0
@@ -157,8 +175,20 @@ class Channel:
     def solve_steady(self, solver_parameters: dict | None = None) -> dict:
         """Jump to the steady state of the unsplit equation with :class:`~dgkinetic.steady.SteadySolver`
         (Newton–Krylov, options ``-dgk_steady_…``) from the current state, keeping every species'
-        number; :meth:`wall_fluxes` and :meth:`profiles` then describe it. Returns the solver's
-        statistics (Newton and Krylov iterations, kinetic sweeps, final relative residual)."""
+        number; :meth:`wall_fluxes` and :meth:`profiles` then describe it.
+
+        Parameters
+        ----------
+        solver_parameters : dict, optional
+            PETSc options of the steady solver, over its defaults
+            (:data:`~dgkinetic.steady.STEADY_PARAMETERS`).
+
+        Returns
+        -------
+        dict
+            The solver's statistics (Newton and Krylov iterations, kinetic sweeps, final relative
+            residual).
+        """
         from dgkinetic.steady import SteadySolver
         transport = self.splitting.transport_solver
         steady = SteadySolver(KineticProblem(self.phase, transport.state, walls=transport.problem.walls,
@@ -169,8 +199,15 @@ class Channel:
 
     # ------------------------------------------------------------------------------ moments
     def profiles(self) -> dict:
-        """Moments at the DG nodes, sorted by x: x, number density per species (N, n), mole
-        fractions, mass-averaged velocity u (n, d), temperature, P_xy and q_x of the mixture."""
+        """Moments at the DG nodes, sorted by x.
+
+        Returns
+        -------
+        dict
+            ``x`` (n,); ``density``, the number density per species, and ``mole_fraction``, both
+            (N, n); the mass-averaged ``velocity`` u (n, d); the mixture's ``temperature``,
+            ``shear_stress`` P_xy and ``heat_flux`` q_x (about u), each (n,).
+        """
         from dgkinetic.moments import mixture_temperature, mixture_velocity, number_density
         mix, X = self.mixture, self.rows
         order = np.argsort(self.phase.node_coordinates[:, 0])
@@ -200,8 +237,11 @@ class Channel:
     def wall_fluxes(self) -> dict:
         """Fluxes in the +x direction through each wall now, from the upwind boundary traces.
 
-        Keys ``number`` (per species, shape (2, N)), ``shear_stress`` (y-momentum flux, i.e. P_xy
-        at the wall, shape (2,)) and ``energy`` (shape (2,)); row 0 is the wall at x = 0.
+        Returns
+        -------
+        dict
+            ``number`` (per species, shape (2, N)), ``shear_stress`` (y-momentum flux, i.e. P_xy at
+            the wall, shape (2,)) and ``energy`` (shape (2,)); row 0 is the wall at x = 0.
         """
         return self._fluxes(self.splitting.state.dat.data_ro_with_halos.reshape(-1, self.mixture.size))
 
@@ -211,6 +251,11 @@ class Channel:
         What the transport moved through the walls: at the steady state of the split scheme the
         energy let in at one wall leaves at the other, while a snapshot taken after a collision half
         step carries a larger splitting error (collisions act at the wall between transport steps).
+
+        Returns
+        -------
+        dict
+            The keys and shapes of :meth:`wall_fluxes`.
         """
         if self._flux_sum is None:
             raise InputError("channel: no mean wall fluxes before the first advance()")
@@ -235,8 +280,26 @@ class Channel:
         through each wall: its balance). Steady means: their mean changed by less than
         ``tolerance``·|mean| over one interval ``check_every``, they agree to that tolerance, and
         t ≥ t_min. ``measure`` is called after each interval (so it may use :meth:`mean_wall_fluxes`).
-        Returns ``{"time", "value"}`` (arrays over the checks; value is the mean),
-        ``converged`` and the last relative ``change`` and ``imbalance``.
+
+        Parameters
+        ----------
+        measure : callable
+            ``measure(channel)`` → a number or an array of numbers.
+        tolerance : float
+            Relative change per interval and relative spread (max − min over |mean|) accepted as
+            steady.
+        check_every : float
+            Time between checks (one :meth:`advance` each).
+        t_max : float
+            Time at which to stop if not steady.
+        t_min : float
+            Earliest time at which the state may be called steady.
+
+        Returns
+        -------
+        dict
+            ``time`` and ``value`` (arrays over the checks; value is the mean), ``converged``
+            (bool), and the last relative ``change`` and ``imbalance``.
         """
         def sample():
             v = np.atleast_1d(np.asarray(measure(self), dtype=float))
@@ -256,6 +319,11 @@ class Channel:
                 "imbalance": imbalance}
 
     def numbers(self) -> np.ndarray:
-        """Total number of each species in the channel, shape (N,)."""
+        """Total number of each species in the channel.
+
+        Returns
+        -------
+        ndarray, shape (N,)
+        """
         mix, vol = self.mixture, self.phase.node_volumes
         return np.array([vol @ (Xi @ g.weights) for Xi, g in zip(mix.split(self.rows), mix.grids)])

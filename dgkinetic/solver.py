@@ -118,7 +118,18 @@ class KineticProblem:
 
 
 def command_line_options(prefix: str) -> dict:
-    """The options of the PETSc database under ``prefix``, without it (names lower-cased)."""
+    """The options of the PETSc database under ``prefix``, without it (names lower-cased).
+
+    Parameters
+    ----------
+    prefix : str
+        Options prefix, e.g. ``"dgk_"``.
+
+    Returns
+    -------
+    dict
+        Option name (prefix removed) → value as a string (None for a flag without value).
+    """
     out = {}
     for name, value in PETSc.Options().getAll().items():
         name = name.lower()
@@ -128,7 +139,19 @@ def command_line_options(prefix: str) -> dict:
 
 
 def stepping_kind(ts_type: str) -> str:
-    """'explicit', 'imex' or 'implicit' for a PETSc TS type name."""
+    """The kind of stepping of a PETSc TS type.
+
+    Parameters
+    ----------
+    ts_type : str
+        TS type name (lower case), e.g. ``"rk"``, ``"arkimex"``, ``"beuler"``.
+
+    Returns
+    -------
+    str
+        ``"explicit"``, ``"imex"`` or ``"implicit"``; an :class:`~dgkinetic.errors.InputError` for
+        other types.
+    """
     if ts_type in IMEX_TYPES:
         return "imex"
     if ts_type in IMPLICIT_TYPES:
@@ -161,13 +184,28 @@ class EntropyScaledBlockJacobi:
         self.damping = None
 
     def update(self, blocks: np.ndarray, X: np.ndarray) -> None:
+        """New blocks and state; factored at the next :meth:`apply`.
+
+        Parameters
+        ----------
+        blocks : ndarray, shape (n, size, size)
+            P_r = shift·I − ∂C/∂f per owned space node.
+        X : ndarray, shape (n, size)
+            The (admissible) state; fτ = f(1 + α f) scales the columns.
+        """
         mix = self.solver.mixture
         self.scale = X * (1.0 + mix.alphas * X)
         self.scaled = blocks * self.scale[:, None, :]
         self.inverse = None
 
     def set_damping(self, mu: np.ndarray | None) -> None:
-        """Levenberg–Marquardt damping per row and node (None: none)."""
+        """Set the Levenberg–Marquardt damping.
+
+        Parameters
+        ----------
+        mu : ndarray, shape (n, size), or None
+            μ ≥ 0 per space node and velocity node; None for the exact block solve.
+        """
         self.damping = mu
         self.inverse = None
 
@@ -183,9 +221,22 @@ class EntropyScaledBlockJacobi:
         self.inverse = np.linalg.inv(A)
 
     def setUp(self, pc):
-        pass
+        """PETSc's PCSetUp: nothing (the blocks come with :meth:`update`).
+
+        Parameters
+        ----------
+        pc : PETSc.PC
+        """
 
     def apply(self, pc, x, y):
+        """PETSc's PCApply: y = P⁻¹ x, block by block in entropy scaling.
+
+        Parameters
+        ----------
+        pc : PETSc.PC
+        x, y : PETSc.Vec
+            The residual and the preconditioned vector (written), owned rows.
+        """
         n, size = self.solver.n, self.solver.size
         self._factor()
         r = x.getArray(readonly=True).reshape(n, size)
@@ -307,7 +358,15 @@ class KineticSolver:
 
     def transport_rhs(self, vec, out: np.ndarray) -> None:
         """out = transport(x) on owned rows; the state is read in place, halo rows through the work
-        Function (:meth:`~dgkinetic.transport.Transport.rhs_rows`)."""
+        Function (:meth:`~dgkinetic.transport.Transport.rhs_rows`).
+
+        Parameters
+        ----------
+        vec : PETSc.Vec
+            The state (owned rows).
+        out : ndarray, shape (n_owned, size)
+            Where to write the transport term (overwritten).
+        """
         self.transport.rhs_rows(vec.getArray(readonly=True).reshape(self.n, self.size), self._work, out)
 
     def admissible(self, X: np.ndarray) -> np.ndarray:
@@ -318,6 +377,16 @@ class KineticSolver:
         evaluated at max(f, 1e-30·max f) (and below 1 for Fermi species). Conservation stays exact
         whatever the argument (the brackets annihilate the invariants); only those tail values,
         negligible by construction, enter the collision term differently.
+
+        Parameters
+        ----------
+        X : ndarray, shape (..., size)
+            State rows.
+
+        Returns
+        -------
+        ndarray
+            A lifted copy of X (same shape).
         """
         out = np.array(X)
         for Xi, s in zip(self.mixture.split(out), self.mixture.species):
@@ -328,7 +397,17 @@ class KineticSolver:
         return out
 
     def collision_rhs(self, X: np.ndarray) -> np.ndarray:
-        """Σ rate × C(X) on rows (evaluated at :meth:`admissible` values)."""
+        """Σ rate × C(X) on rows (evaluated at :meth:`admissible` values).
+
+        Parameters
+        ----------
+        X : ndarray, shape (n, size)
+            State rows.
+
+        Returns
+        -------
+        ndarray, shape (n, size)
+        """
         X = self.admissible(X)
         out = np.zeros_like(X)
         for op, rate in self.problem.collisions:
@@ -336,7 +415,17 @@ class KineticSolver:
         return out
 
     def collision_jacobian(self, X: np.ndarray) -> np.ndarray:
-        """d(collision_rhs)/dX per row; zero columns where :meth:`admissible` clipped the state."""
+        """d(collision_rhs)/dX per row; zero columns where :meth:`admissible` clipped the state.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n, size)
+            State rows.
+
+        Returns
+        -------
+        ndarray, shape (n, size, size)
+        """
         Xa = self.admissible(X)
         J = np.zeros((X.shape[0], self.size, self.size))
         for op, rate in self.problem.collisions:
@@ -600,7 +689,25 @@ class KineticSolver:
 
     # ------------------------------------------------------------------ driving
     def solve(self, t_end: float, dt: float, t0: float = 0.0, max_steps: int = 10 ** 9) -> fd.Function:
-        """Advance the state from t0 to t_end with initial step dt; returns the state Function."""
+        """Advance the state from t0 to t_end.
+
+        Parameters
+        ----------
+        t_end : float
+            Final time (by default the last step is shortened to land on it).
+        dt : float
+            The (initial) step; with an adaptive controller it is also capped at the stability
+            limit (:meth:`stable_step`) unless ``ts_adapt_dt_max`` is given.
+        t0 : float
+            Start time.
+        max_steps : int
+            Largest number of steps.
+
+        Returns
+        -------
+        Function
+            :attr:`state`, updated in place.
+        """
         if not (math.isfinite(dt) and dt > 0):
             raise InputError(f"time step must be positive, got {dt}")
         if not (math.isfinite(t_end) and t_end > t0):
@@ -658,6 +765,10 @@ class KineticSolver:
         stepping, the collisions linearised at the current state. The step is
         ``STABILITY_SAFETY · r / ρ`` with r the method's :data:`HALF_DISC_RADIUS`; ``inf`` when
         nothing is explicit.
+
+        Returns
+        -------
+        float
         """
         rho = 0.0
         if self.transport is not None and self.kind in ("explicit", "imex"):
@@ -673,7 +784,20 @@ class KineticSolver:
 
     def collision_spectral_radius(self, X: np.ndarray, iterations: int = 12) -> float:
         """Largest |λ| of Σ rate ∂C/∂f at the rows X over all ranks (power iteration with
-        finite-difference Jacobian-vector products; directions X ⊙ z keep the probes positive)."""
+        finite-difference Jacobian-vector products; directions X ⊙ z keep the probes positive).
+
+        Parameters
+        ----------
+        X : ndarray, shape (n, size)
+            State rows (this rank's); collective.
+        iterations : int
+            Power iterations.
+
+        Returns
+        -------
+        float
+            The last growth factor ‖J d‖/‖d‖, the same on every rank.
+        """
         comm = self.phase.mesh.comm
         X = self.admissible(X)
         base = self.collision_rhs(X)

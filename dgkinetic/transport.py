@@ -33,7 +33,19 @@ __all__ = ["Transport", "Reemission", "global_norm"]
 
 
 def global_norm(a: np.ndarray, comm) -> float:
-    """Euclidean norm of an array distributed over the ranks of ``comm`` (collective)."""
+    """Euclidean norm of an array distributed over the ranks of ``comm`` (collective).
+
+    Parameters
+    ----------
+    a : ndarray
+        This rank's part (rows owned here, so that no entry is counted twice).
+    comm : mpi4py communicator
+
+    Returns
+    -------
+    float
+        √(Σ over ranks of Σ a²), the same on every rank.
+    """
     return math.sqrt(comm.allreduce(float(np.sum(a * a))))
 
 
@@ -287,7 +299,20 @@ class Transport:
 
     # ------------------------------------------------------------------ application
     def rhs(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """dX/dt from transport: X local rows with halos (n_local, size) → owned rows (n_owned, size)."""
+        """dX/dt from transport, by the sparse operators.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_local, size)
+            The state's local rows, halos included.
+        out : ndarray, shape (n_owned, size), optional
+            Where to write the result (overwritten); a new array when omitted.
+
+        Returns
+        -------
+        ndarray, shape (n_owned, size)
+            dX/dt at the owned rows (``out`` if given).
+        """
         out = np.zeros((self.phase.n_owned, X.shape[1])) if out is None else out
         out[...] = 0.0
         for a, D in enumerate(self.volume):
@@ -302,8 +327,21 @@ class Transport:
         return out
 
     def rhs_function(self, f: fd.Function, out: np.ndarray) -> np.ndarray:
-        """:meth:`rhs` of a state Function into ``out`` (owned rows); the compiled loop of
-        :mod:`dgkinetic.transport_kernel` on axis-aligned meshes, the sparse operators otherwise."""
+        """:meth:`rhs` of a state Function; the compiled loop of :mod:`dgkinetic.transport_kernel` on
+        axis-aligned meshes, the sparse operators otherwise.
+
+        Parameters
+        ----------
+        f : Function
+            The state (its halos are read).
+        out : ndarray, shape (n_owned, size)
+            Where to write dX/dt at the owned rows (overwritten).
+
+        Returns
+        -------
+        ndarray
+            ``out``.
+        """
         if self._fused is None:
             return self.rhs(f.dat.data_ro_with_halos.reshape(-1, out.shape[1]), out)
         if out.flags.c_contiguous and out.dtype == np.float64:
@@ -317,9 +355,25 @@ class Transport:
         return out
 
     def rhs_rows(self, rows: np.ndarray, work: fd.Function, out: np.ndarray) -> np.ndarray:
-        """:meth:`rhs` of a state given by its owned rows (n_owned, size), e.g. a time stepper's
-        stage vector, into ``out``. The compiled loop reads the rows in place (``work`` only carries
-        the halo exchange); otherwise the rows are copied into ``work`` first."""
+        """:meth:`rhs` of a state given by its owned rows, e.g. a time stepper's stage vector.
+
+        The compiled loop reads the rows in place (``work`` only carries the halo exchange);
+        otherwise the rows are copied into ``work`` first.
+
+        Parameters
+        ----------
+        rows : ndarray, shape (n_owned, size)
+            The state's owned rows.
+        work : Function
+            A scratch state on the phase space (its values may be overwritten).
+        out : ndarray, shape (n_owned, size)
+            Where to write dX/dt (overwritten).
+
+        Returns
+        -------
+        ndarray
+            ``out``.
+        """
         if self._fused is None or not (out.flags.c_contiguous and out.dtype == np.float64):
             work.dat.data_wo[...] = rows.reshape(work.dat.data_wo.shape)
             return self.rhs_function(work, out)
@@ -341,6 +395,11 @@ class Transport:
         is specular (or there are none); the momentum along a velocity axis, if every wall is
         specular with its normal orthogonal to that axis (or there are none). Diffuse and Maxwell
         walls exchange momentum and energy with the gas. Collective (same list on every rank).
+
+        Returns
+        -------
+        list of str
+            The conserved invariants, in the order of ``invariant_names``.
         """
         mix = self.phase.mixture
         comm = self.phase.mesh.comm
@@ -375,6 +434,18 @@ class Transport:
         the non-normal upwind operator this factor approaches the largest |λ| from the side of the
         numerical radius, i.e. it errs towards a smaller stable step. Collective over the mesh's
         ranks (the same value on every rank).
+
+        Parameters
+        ----------
+        iterations : int
+            Power iterations.
+        seed : int
+            Seed of the random start (offset per rank).
+
+        Returns
+        -------
+        float
+            The estimate of the spectral radius (0 if the operator vanishes).
         """
         phase = self.phase
         comm = phase.mesh.comm
@@ -413,6 +484,16 @@ class Transport:
         ``central``: volume term and interior facets with the average flux (v·n){f} — the
         antisymmetric (reversible) part; ``upwind``: the interior jump term ½|v·n|[f], the
         numerical dissipation; ``wall <id>``: each boundary's facets.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_local, size)
+            The state's local rows, halos included.
+
+        Returns
+        -------
+        dict of str to ndarray
+            Each part at the owned rows, (n_owned, size), times the transport speed.
         """
         fi = self.interior
         central = sum((D @ X) * self._vel[:, a] for a, D in enumerate(self.volume))
@@ -430,8 +511,20 @@ class Transport:
         return {k: self.speed * v for k, v in out.items()}
 
     def boundary_state(self, X: np.ndarray):
-        """(v·n, f̂) on the boundary facet nodes: the outward normal velocity and the upwind state
-        (interior trace going out, the wall's distribution coming in), each (n_bnodes, size)."""
+        """The outward normal velocity and the upwind state on the boundary facet nodes.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_local, size)
+            The state's local rows, halos included.
+
+        Returns
+        -------
+        vn : ndarray, shape (n_bnodes, size)
+            v·n, n the outward normal.
+        fhat : ndarray, shape (n_bnodes, size)
+            f̂: the interior trace going out (and where v·n = 0), the wall's distribution coming in.
+        """
         trace = self.boundary.plus @ X
         flux = self._incoming(trace)
         vn = self._bnd_vn
@@ -443,6 +536,16 @@ class Transport:
 
         The outward entropy flux of the kinetic equation: S changes by minus it. Zero for a
         specular wall (the reflected and incident nodes pair up with equal weights).
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_local, size)
+            The state's local rows, halos included.
+
+        Returns
+        -------
+        dict of str to float
+            Key ``wall <id>`` per wall: this rank's part of the flux, times the transport speed.
         """
         from dgkinetic.statistics import entropy_density
         mix = self.phase.mixture
@@ -455,11 +558,21 @@ class Transport:
                 for wid, info in self._wall_rows.items()}
 
     def wall_fluxes(self, X: np.ndarray) -> dict[str, float]:
-        """Outward fluxes through each wall (rank-local sums; X with halos): per species the number,
-        then the momentum components and the energy of the mixture. Keys
-        ``wall<id>_number_<species>``, ``wall<id>_momentum_<x|y|z>``, ``wall<id>_energy``; e.g. on a
-        wall normal to x, ``momentum_y`` is the shear stress P_xy times the wall's area and
-        ``energy`` its heat flux."""
+        """Outward fluxes through each wall (rank-local sums): per species the number, then the
+        momentum components and the energy of the mixture.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_local, size)
+            The state's local rows, halos included.
+
+        Returns
+        -------
+        dict of str to float
+            Keys ``wall<id>_number_<species>``, ``wall<id>_momentum_<x|y|z>``, ``wall<id>_energy``;
+            e.g. on a wall normal to x, ``momentum_y`` is the shear stress P_xy times the wall's
+            area and ``energy`` its heat flux. Empty without boundary.
+        """
         mix = self.phase.mixture
         out = {}
         if self.boundary is None:
@@ -476,7 +589,19 @@ class Transport:
         return out
 
     def boundary_flux(self, X: np.ndarray) -> np.ndarray:
-        """Net outward flux ∫ (v·n) f̂ per boundary facet node and column: (n_bnodes, size)."""
+        """Net outward flux density (v·n) f̂ at each boundary facet node, per column.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_local, size)
+            The state's local rows, halos included.
+
+        Returns
+        -------
+        ndarray, shape (n_bnodes, size)
+            (v·n) f̂, not yet weighted by the nodes' facet quadrature weights
+            (``boundary.node_weights``) nor by the transport speed; (0, size) without boundary.
+        """
         if self.boundary is None:
             return np.zeros((0, X.shape[1]))
         return self._incoming(self.boundary.plus @ X)

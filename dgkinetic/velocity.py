@@ -26,12 +26,34 @@ __all__ = ["VelocityGrid", "gauss_legendre", "gauss_lobatto", "lagrange_basis"]
 
 
 def gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """n Gauss–Legendre points and weights on [-1, 1]."""
+    """n Gauss–Legendre points and weights on [-1, 1] (exact for polynomials of degree ≤ 2n − 1).
+
+    Parameters
+    ----------
+    n : int
+        Number of points.
+
+    Returns
+    -------
+    x, w : ndarray, shape (n,)
+        Points (increasing) and weights.
+    """
     return legendre.leggauss(n)
 
 
 def gauss_lobatto(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """n ≥ 2 Gauss–Lobatto–Legendre points and weights on [-1, 1]."""
+    """n ≥ 2 Gauss–Lobatto–Legendre points and weights on [-1, 1] (exact for degree ≤ 2n − 3).
+
+    Parameters
+    ----------
+    n : int
+        Number of points, the end points ±1 included.
+
+    Returns
+    -------
+    x, w : ndarray, shape (n,)
+        Points (increasing) and weights.
+    """
     if n < 2:
         raise InputError("Gauss–Lobatto nodes need degree ≥ 1")
     p = n - 1
@@ -236,7 +258,17 @@ class VelocityGrid:
         return per_cell
 
     def cell_of(self, points: np.ndarray) -> np.ndarray:
-        """Index of the cell holding each point (nearest cell outside the box), shape (n,)."""
+        """Index of the cell holding each point (nearest cell outside the box).
+
+        Parameters
+        ----------
+        points : ndarray, shape (n, d)
+
+        Returns
+        -------
+        ndarray of int, shape (n,)
+            Flat cell index, in C order over the axes.
+        """
         cell = np.zeros(points.shape[0], dtype=np.int64)
         for a in range(self.dim):
             c, _ = self._locate_1d(points[:, a], a)
@@ -245,7 +277,16 @@ class VelocityGrid:
 
     # ------------------------------------------------------------------ evaluation off the nodes
     def contains(self, points: np.ndarray) -> np.ndarray:
-        """Boolean mask of the points (shape (n, d)) inside the closed box."""
+        """Which points lie inside the closed box (to a tolerance of 1e-12 cell widths).
+
+        Parameters
+        ----------
+        points : ndarray, shape (n, d)
+
+        Returns
+        -------
+        ndarray of bool, shape (n,)
+        """
         points = np.asarray(points)
         tol = 1e-12 * self.cell_width
         return np.all((points >= self.lower - tol) & (points <= self.upper + tol), axis=1)
@@ -264,7 +305,17 @@ class VelocityGrid:
         """Sparse matrix E (n_points, n_v) with (E f)_q = f_h(points_q) for nodal values f.
 
         Points outside the box are evaluated with the polynomial of the nearest cell; use
-        :meth:`contains` to exclude them. With ``derivative=a`` the rows give ∂f_h/∂v_a.
+        :meth:`contains` to exclude them.
+
+        Parameters
+        ----------
+        points : ndarray, shape (n_points, d)
+        derivative : int, optional
+            An axis a: the rows give ∂f_h/∂v_a instead.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix, shape (n_points, n_v)
         """
         points = np.asarray(points, dtype=float).reshape(-1, self.dim)
         npts, n = points.shape[0], self.degree + 1
@@ -291,10 +342,16 @@ class VelocityGrid:
     def cell_quadrature(self, points_per_direction: int | None = None):
         """Gauss quadrature inside every cell, for forms that need gradients (Landau).
 
+        Parameters
+        ----------
+        points_per_direction : int, optional
+            Gauss points per cell and direction; default degree + 1.
+
         Returns
         -------
         points : ndarray (N_q, d)
         weights : ndarray (N_q,)
+            Quadrature weights times the density of the velocity measure (:meth:`measure`).
         values : csr_matrix (N_q, n_v)
             Nodal values → values at the quadrature points.
         gradients : list of d csr_matrix (N_q, n_v)
@@ -320,7 +377,16 @@ class VelocityGrid:
         return pts, wg.ravel() * self.measure(pts), values, gradients
 
     def measure(self, points: np.ndarray) -> np.ndarray:
-        """Density of the velocity measure at points (1 for a Cartesian grid)."""
+        """Density of the velocity measure at points (1 for a Cartesian grid).
+
+        Parameters
+        ----------
+        points : ndarray, shape (n, d)
+
+        Returns
+        -------
+        ndarray, shape (n,)
+        """
         return np.ones(len(points))
 
     # ------------------------------------------------------------------ symmetries
@@ -328,6 +394,17 @@ class VelocityGrid:
         """Permutation P with nodes[P[k]] = nodes[k] reflected in v_axis ↦ −v_axis.
 
         Specular walls use it; it exists only when the grid is symmetric about v_axis = 0.
+
+        Parameters
+        ----------
+        axis : int
+            The velocity axis reflected.
+
+        Returns
+        -------
+        ndarray of int, shape (n_v,)
+            P; an :class:`~dgkinetic.errors.InputError` if the grid is not centred at 0 along
+            ``axis``.
         """
         if abs(self.centre[axis]) > 1e-14 * self.scale:
             raise InputError(f"a specular/diffuse wall with normal along axis {axis} needs the velocity "
