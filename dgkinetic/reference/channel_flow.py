@@ -171,7 +171,6 @@ def fourier_heat_flux_navier_stokes(knudsen: float, t_left: float, t_right: floa
     p = −q/(2K(√T_b − √T_a)); the jumps T_a − T₀ = ζ_T(a) dT/dx|₀ and T_L − T_b = ζ_T(b) dT/dx|_L,
     with ζ_T = 2.1270 λ and the local λ = Kn T/p (∝ 1/n). Solved for (log T_a, log T_b) by Powell's
     hybrid method (MINPACK, scipy.optimize.fsolve)."""
-    import numpy as np
     from scipy.optimize import fsolve
     if not (math.isfinite(knudsen) and knudsen > 0):
         raise InputError(f"Knudsen number must be positive and finite, got {knudsen}")
