@@ -66,6 +66,21 @@ class Diagnostics:
             out[f"temperature_{s.name}"] = float(2.0 * (e - np.dot(p, p) / (2 * s.mass * n)) / (d * n))
         return out
 
+    def collisions_limited(self, collisions, X: np.ndarray) -> dict[str, float]:
+        """``collisions_limited_<index>`` for each (operator, rate) pair of ``collisions``: the fraction
+        of the collision work over the domain that the operator's limiting mechanism (tail floor,
+        positive parts) dropped or changed, Σ_r (∫φ_r) limited_r / Σ_r (∫φ_r) total_r from
+        :meth:`~dgkinetic.collisions.base.CollisionOperator.limited_work`; 0 without one. X: positive rows."""
+        out = {}
+        for index, (op, _) in enumerate(collisions):
+            parts = op.limited_work(X)
+            value = 0.0
+            if parts is not None:
+                limited, total = (float(self.integrate(p)) for p in parts)
+                value = limited / total if total > 0 else 0.0
+            out[f"collisions_limited_{index}"] = value
+        return out
+
     def all(self, X: np.ndarray) -> dict[str, float]:
         out = self.invariants(X)
         out["entropy"] = self.entropy(X)

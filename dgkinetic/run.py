@@ -159,6 +159,7 @@ class CaseRun:
         for op, rate in self.problem.collisions:
             row["dissipation"] = row.get("dissipation", 0.0) + rate * float(
                 self.diagnostics.integrate(op.dissipation(Xp)))
+        row.update(self.diagnostics.collisions_limited(self.problem.collisions, Xp))
         row["fisher_information"] = float(self.diagnostics.integrate(
             fisher_information(Xp, self.phase.mixture, self._fisher_floor)))
         # fluxes through each wall, of the state itself (the entropy needs it positive, below)
@@ -178,6 +179,17 @@ class CaseRun:
         for k, v0 in self._reference.items():
             row[f"drift_{k}"] = (row[k] - v0) / (abs(v0) if v0 != 0 else 1.0)
         self.series.append(row)
+
+    def _limited_note(self) -> str:
+        """For the closing line: the largest recorded ``collisions_limited_<index>`` of every operator
+        whose mechanism dropped or limited some collision work ("" if none did)."""
+        notes = []
+        for index in range(len(self.problem.collisions)):
+            column = np.asarray(self.series.columns.get(f"collisions_limited_{index}", []), dtype=float)
+            peak = float(np.max(column[np.isfinite(column)], initial=0.0))
+            if peak > 0:
+                notes.append(f"collisions[{index}] up to {peak:.2g}")
+        return "; collision work dropped or limited: " + ", ".join(notes) if notes else ""
 
     def _check_physical(self, t: float, X: np.ndarray) -> None:
         mix = self.phase.mixture
@@ -293,9 +305,10 @@ class CaseRun:
         summary["max_rss_MB"] = self.comm.allreduce(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, op=MPI.MAX)
         summary["final_time"] = final_time
-        logger.info("done: %d steps (%d rejected), %d nonlinear / %d linear iterations, %.2f s, %.0f MB peak",
+        logger.info("done: %d steps (%d rejected), %d nonlinear / %d linear iterations, %.2f s, %.0f MB peak%s",
                     summary["steps"], summary["rejected"], summary["nonlinear_iterations"],
-                    summary["linear_iterations"], summary["wall_time"], summary["max_rss_MB"])
+                    summary["linear_iterations"], summary["wall_time"], summary["max_rss_MB"],
+                    self._limited_note())
         if not all(math.isfinite(v) for v in self.series.columns["entropy"]):
             raise NonPhysicalStateError("entropy became non-finite")
         if final_time < run["t_end"] * (1 - 1e-12):
@@ -338,9 +351,9 @@ class CaseRun:
         stats["max_rss_MB"] = self.comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
                                                   op=MPI.MAX)
         logger.info("steady state: %d Newton steps, %d kinetic sweeps, residual %.1e of the initial, %.2f s, "
-                    "%.0f MB peak",
+                    "%.0f MB peak%s",
                     stats["newton_iterations"], stats["sweeps"], stats["residual"], stats["wall_time"],
-                    stats["max_rss_MB"])
+                    stats["max_rss_MB"], self._limited_note())
         return stats
 
 

@@ -27,7 +27,9 @@ class CollisionOperator(ABC):
     without a Jacobian raises InputError there and sets :attr:`explicit_only`; one without a bracket
     raises there, see :class:`WithoutBracket`). Derived: :meth:`rhs`, :meth:`dissipation`.
     How a time stepper asks: :attr:`explicit_only` decides whether collisions may be implicit,
-    :meth:`freeze_tails` is called at the start of every step. Optional: :meth:`loss_frequency`.
+    :meth:`freeze_tails` is called at the start of every step. Optional: :meth:`loss_frequency`,
+    :meth:`limited_work` (what a limiting mechanism dropped or changed; derived from it:
+    :meth:`limited_fraction`).
 
     Attributes
     ----------
@@ -66,6 +68,27 @@ class CollisionOperator(ABC):
         which preconditioners use (the steady solver's sweep); None (the default) if the operator
         does not give it."""
         return None
+
+    def limited_work(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Optional: per row of X (rows (n_rows, size)), the collision work that a limiting mechanism of
+        the operator (a tail floor, positive parts) dropped or changed and the total collision work it
+        is measured against, two arrays of shape (n_rows,) ≥ 0 whose meaning each operator documents;
+        None (the default) if the operator has no such mechanism or it is off.
+        :meth:`limited_fraction` and the run's diagnostics (``collisions_limited_<index>``, sums over
+        space) divide the two."""
+        return None
+
+    def limited_fraction(self, X: np.ndarray, weights: np.ndarray | None = None) -> float:
+        """The fraction of the collision work of the rows X that the operator's limiting mechanism
+        dropped or changed: Σ_r w_r limited_r / Σ_r w_r total_r from :meth:`limited_work`, w the
+        ``weights`` of the rows (e.g. their space volumes; 1 by default). Exactly 0.0 for an operator
+        without such a mechanism, with it off, or at a state without collision work."""
+        parts = self.limited_work(np.atleast_2d(np.asarray(X, dtype=float)))
+        if parts is None:
+            return 0.0
+        limited, total = (float(np.sum(p) if weights is None else np.asarray(weights, dtype=float) @ p)
+                          for p in parts)
+        return limited / total if total > 0 else 0.0
 
     # ------------------------------------------------------------ derived
     def rhs(self, X: np.ndarray) -> np.ndarray:

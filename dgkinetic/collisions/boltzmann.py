@@ -667,6 +667,31 @@ class Boltzmann(CollisionOperator):
         return -ch.matrix().T.tocsr()
 
     # ---------------------------------------------------------------------------- diagnostics
+    def limited_work(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """What :attr:`tail_floor` drops, per row of X:
+        (Σ_{t dropped} c_t f_i(v) f_j(v*), Σ_t c_t f_i(v) f_j(v*)), t over every collision of the tables.
+
+        c_t f_i(v) f_j(v*) is the rate of the discrete collision t (its loss term t_t without the
+        quantum factors τ'τ*'), so the ratio (:meth:`limited_fraction`) is the share of the collision
+        rate that the floor drops: collisions with v or v* in the far tail, and bulk pairs whose v' or
+        v*' lands in a dropped tail cell. Only nodal values enter: what a dropped collision would have
+        gained is not used, since the entropy variable interpolated in a far-tail cell (nodes many
+        decades apart) can overshoot by tens of decades — the reason the floor drops such cells. The
+        kept set is the one :meth:`weak_form` uses at X (the frozen one, if any). None (no mechanism)
+        when ``tail_floor`` is 0. Cost: one pass over the collisions, without evaluating them.
+        """
+        if self.tail_floor <= 0:
+            return None
+        X2 = np.atleast_2d(np.asarray(X, dtype=float))
+        etaT = np.ascontiguousarray(self._entropy_variable(X2).T)
+        XT = np.ascontiguousarray(X2.T)
+        limited, total = np.zeros(X2.shape[0]), np.zeros(X2.shape[0])
+        for table, ch in self._chunks(self._chunk_length(X2.shape[0])):
+            rate = ch.c[:, None] * XT[ch.k] * XT[ch.l]
+            limited += np.sum(np.where(self._mask(etaT, table, ch), 0.0, rate), axis=0)
+            total += np.sum(rate, axis=0)
+        return limited, total
+
     def _strong_parts(self, X: np.ndarray):
         """Nodal gain, loss and collision frequency of the kept collision set (see :meth:`gain`)."""
         X2 = np.atleast_2d(np.asarray(X, dtype=float))

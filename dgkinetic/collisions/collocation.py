@@ -57,7 +57,8 @@ class CollocationBoltzmann(WithoutBracket, Boltzmann):
 
     Takes the same parameters as :class:`~dgkinetic.collisions.boltzmann.Boltzmann` and shares its
     cached collision tables. :meth:`rhs` and its exact :meth:`jacobian` are the variant;
-    :meth:`dissipative_bracket` and :meth:`bracket_matrix` raise (there is no bracket)."""
+    :meth:`dissipative_bracket` and :meth:`bracket_matrix` raise (there is no bracket). A tail floor
+    drops the same collisions from the collocated sums, so :meth:`limited_work` is the parent's."""
 
     @staticmethod
     def _scatter(ch: _Chunk) -> sp.csr_matrix:

@@ -522,6 +522,36 @@ class Landau(CollisionOperator):
             Oi[...] = -(sq.GstackT @ c).T / sq.mass
         return out.reshape(X.shape)
 
+    def limited_work(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """What :attr:`tail_floor` drops, per row of X: the interaction rate of the point pairs (q, r) of
+        which a point lies in a dropped cell, and that of all pairs,
+
+            A = Σ_ij ν_ij Σ_q Σ_r w_q w_r F̃_i(q) F̃_j(r) tr U(q − r),   tr U(z) = (d − 1) |z|^{γ+2} ≥ 0,
+
+        F̃ = |f τ| interpolated from the nodal values (axisymmetric grids: tr over the (v_r, v_z) block of
+        the ring-averaged U). A weighs each pair by its collisional diffusion
+        (Σ_ij ν_ij ∫ F_i tr D_ij dv: the Landau analogue of the Boltzmann collision rate), so the ratio
+        (:meth:`limited_fraction`) is the share of the collision activity the floor drops. F̃ comes from
+        nodal f τ, not from the entropy variable: interpolated in a far-tail cell (nodes many decades
+        apart) η_h can overshoot by tens of decades — the reason the floor drops such cells. The
+        dropped cells are the ones :meth:`weak_form` drops at X (the frozen ones, if any). None (no
+        mechanism) when ``tail_floor`` is 0. Cost: two evaluations of the fields D_ij.
+        """
+        if self.tail_floor <= 0:
+            return None
+        X2 = np.atleast_2d(np.asarray(X, dtype=float))
+        self._check_state(X2)
+        eta = self.mixture.entropy_variable(X2)
+        F = [np.abs(sq.V @ (Xi * (1.0 + sq.alpha * Xi)).T).T * sq.weights
+             for sq, Xi in zip(self._sq, self.mixture.split(X2))]
+        kept = [Fi * self._active_points(sq, e) for sq, Fi, e in zip(self._sq, F, self.mixture.split(eta))]
+        trace = [k for k, (a, b) in enumerate(self._pairs) if a == b]
+        parts = []
+        for Fw in (kept, F):
+            D, _ = self._fields(Fw, [np.zeros((Fi.shape[0], self.dim, Fi.shape[1])) for Fi in Fw])
+            parts.append(sum(np.einsum("Rq,Rq->R", Fi, Di[:, trace].sum(axis=1)) for Fi, Di in zip(Fw, D)))
+        return parts[1] - parts[0], parts[1]
+
     def dissipative_bracket(self, X: np.ndarray, Xi: np.ndarray, Eta: np.ndarray,
                             linearised: bool = False) -> np.ndarray:
         """M_h(F)[ξ, η] per row, F from X; ξ, η nodal functions shaped like X.

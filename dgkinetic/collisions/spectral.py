@@ -677,6 +677,22 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                     out[rows, sl[i]] += np.maximum(nu, 0.0)
         return out.reshape(np.shape(X))
 
+    def limited_work(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What the positive parts of :meth:`rhs` change, per row of X: (Σ_ab Σ_k W_k (|G_ab⁺ − G_ab| +
+        |(ν_ab⁺ − ν_ab) f_a|), Σ_ab Σ_k W_k (|G_ab| + |ν_ab f_a|)), summed over the ordered pairs (a, b) and
+        species a's nodes k: the gain and loss that the positive parts added, before the projections
+        remove it from the invariants, over the gross gain and loss — the L¹ share of the collision
+        rates that the clip changed (0 where G and ν are ≥ 0 everywhere). Cost: one evaluation of the
+        pairs' gain and frequency (about one :meth:`rhs`)."""
+        X2 = np.atleast_2d(np.asarray(X, dtype=float))
+        sl, W = self.mixture.slices(), self.mixture.weights
+        limited, total = np.zeros(X2.shape[0]), np.zeros(X2.shape[0])
+        for (a, _), (G, nu) in self._pair_terms(X2).items():
+            Xa, Wa = X2[:, sl[a]], W[sl[a]]
+            limited += (np.abs(np.maximum(G, 0.0) - G) + np.abs((np.maximum(nu, 0.0) - nu) * Xa)) @ Wa
+            total += (np.abs(G) + np.abs(nu * Xa)) @ Wa
+        return limited, total
+
     def rhs(self, X: np.ndarray) -> np.ndarray:
         """Σ over pairs of the pair's G⁺ − ν⁺ f with the pair's invariants restored (module
         docstring). The gain and the frequency are ≥ 0 exactly; their spectral values carry an
