@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 
 import numpy as np
 import petsctools
@@ -46,7 +47,7 @@ from petsc4py import PETSc
 
 from dgkinetic.errors import InputError, NonPhysicalStateError
 from dgkinetic.log import logger
-from dgkinetic.solver import KineticProblem, command_line_options
+from dgkinetic.solver import KineticProblem, command_line_options, weak_callback
 from dgkinetic.transport import Transport
 
 __all__ = ["SteadySolver", "STEADY_PARAMETERS", "STEADY_PREFIX"]
@@ -73,7 +74,7 @@ class _Sweep:
     """P⁻¹ of the module docstring: per-velocity dense blocks plus a Woodbury correction."""
 
     def __init__(self, solver: "SteadySolver"):
-        self.solver = solver
+        self.solver = weakref.proxy(solver)     # PETSc holds this object: no cycle through it
         tr, mix = solver.transport, solver.mixture
         speed = tr.speed
         n = solver.n
@@ -182,7 +183,7 @@ class _Moments:
     y = w + P⁻¹(r − J w), w = Z A⁻¹ Ψᵀ r (a multiplicative two-level method)."""
 
     def __init__(self, solver: "SteadySolver"):
-        self.solver = solver
+        self.solver = weakref.proxy(solver)     # PETSc holds this object: no cycle through it
         self._collision_part = None
         # of the current Newton step (:meth:`update`): trial and test functions (m, n, size), the
         # collisions on the trial functions, A⁻¹, m, and the coefficients of the last :meth:`solve`
@@ -358,13 +359,14 @@ class SteadySolver:
 
         snes = PETSc.SNES().create(comm=PETSc.COMM_SELF)
         self._x = PETSc.Vec().createSeq(self.n * self.size, comm=PETSc.COMM_SELF)
-        snes.setFunction(self._residual, self._x.duplicate())
+        # callbacks and the PC's context reach the solver through weak references (weak_callback)
+        snes.setFunction(weak_callback(self._residual), self._x.duplicate())
         # the operator is PETSc's matrix-free finite-difference Jacobian (snes_mf_operator); the
         # preconditioning "matrix" is only a handle: the sweep holds its factors itself
         N = self.n * self.size
         P = PETSc.Mat().createPython([N, N], context=_Handle(), comm=PETSc.COMM_SELF)
         P.setUp()
-        snes.setJacobian(self._jacobian, P, P)
+        snes.setJacobian(weak_callback(self._jacobian), P, P)
         pc = snes.getKSP().getPC()
         pc.setType(PETSc.PC.Type.PYTHON)
         pc.setPythonContext(self._sweep)
