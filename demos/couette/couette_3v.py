@@ -3,7 +3,7 @@
 Two diffuse walls at T_w, x = 0 and x = L, move along y at −U_w/2 and +U_w/2 (U_w = 0.35 √(kT_w/m):
 Mach 0.27). The gas is argon as hard spheres: 1D in space, 3D in velocity, the spectral hard-sphere
 Boltzmann operator; each steady state is solved directly (:mod:`dgkinetic.steady`, Newton–Krylov,
-about 30 kinetic sweeps at every Kn). Kn = λ/L, λ = 1/(√2 π d² n).
+20–30 kinetic sweeps at every Kn). Kn = λ/L, λ = 1/(√2 π d² n).
 
 Theory the stress is drawn against (P_xy over its free-molecular value P_FM = −n U_w √(mT/(2π));
 closed forms in :mod:`dgkinetic.reference.channel_flow`):
@@ -14,7 +14,7 @@ closed forms in :mod:`dgkinetic.reference.channel_flow`):
 - with the hard-sphere slip length ζ = 1.2540 (√π/2) λ = 1.1113 λ (Ohwada, Sone & Aoki, Phys.
   Fluids A 1 (1989) 1588): P_xy/P_FM = (5π/8)(μ/μ₁) Kn/(1 + 2ζ/L), accurate to O(Kn²).
 
-    python demos/couette/couette_3v.py                        # about 1.5 minutes of CPU
+    python demos/couette/couette_3v.py                        # about 20 s of CPU
     python demos/couette/couette_3v.py --knudsen 1 0.1 -dgk_steady_snes_monitor
 
 Writes output/couette_3v/{couette_3v.h5, couette_3v.png}. The velocity grid (4 × Q3 cells per

@@ -26,7 +26,7 @@ What it shows, each against what kinetic theory says it must be:
 Units: length L, mass m_Ar, temperature T₀ (k_B = 1), speed √(T₀/m_Ar), mean total density n = 1;
 Kn = λ_Ar/L with λ_Ar = 1/(√2 π n d_Ar²).
 
-    python demos/thermal_diffusion/thermal_diffusion.py                 # 90 s of CPU on one core
+    python demos/thermal_diffusion/thermal_diffusion.py                 # 36 s of CPU on one core
     mpiexec -n 2 python demos/thermal_diffusion/thermal_diffusion.py    # the collisions shared by 2 ranks
     python demos/thermal_diffusion/thermal_diffusion.py --knudsen 1 -dgk_steady_snes_monitor
 
