@@ -122,8 +122,6 @@ MALFORMED = [
     ("tail floor out of range", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\ntail_floor = 0.5\n',
      "tail_floor"),
     ("unknown collision form", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nform = "dsmc"\n', "form"),
-    ("spectral stepped implicitly", lambda t: replace(t, 'ts_type = "rk"', 'ts_type = "arkimex"')
-     + '\n[[collisions]]\noperator = "boltzmann"\nform = "spectral"\n', "explicitly"),
     ("spectral with anisotropic kernel", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\n'
      'kernel = "hard_spheres"\nform = "spectral"\n', "isotropic"),
     ("spectral with too few modes", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nform = "spectral"\n'
@@ -200,8 +198,7 @@ MALFORMED = [
     ("upper-case max time", lambda t: t + "TS_MAX_TIME = 0.05\n", "t_end"),
     ("upper-case arkimex without collisions", lambda t: replace(t, 'ts_type = "rk"', 'TS_TYPE = "ARKIMEX"'),
      "arkimex"),
-    ("upper-case implicit spectral", lambda t: replace(t, 'ts_type = "rk"', 'TS_Type = "beuler"')
-     + '\n[[collisions]]\noperator = "boltzmann"\nform = "spectral"\n', "explicitly"),
+    ("upper-case unknown TS type", lambda t: replace(t, 'ts_type = "rk"', 'TS_Type = "Bogus"'), "bogus"),
     ("one option spelt twice", lambda t: t + 'TS_TYPE = "ssp"\n', "twice"),
 ]
 

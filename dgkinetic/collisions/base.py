@@ -26,7 +26,8 @@ class CollisionOperator(ABC):
     Required: :meth:`weak_form`, :meth:`dissipative_bracket` and :meth:`jacobian` (an operator
     without a Jacobian raises InputError there and sets :attr:`explicit_only`; one without a bracket
     raises there, see :class:`WithoutBracket`). Derived: :meth:`rhs`, :meth:`dissipation`.
-    How a time stepper asks: :attr:`explicit_only` decides whether collisions may be implicit,
+    How a time stepper asks: :attr:`explicit_only` operators are stepped explicitly, or implicitly
+    by matrix-free Newton–Krylov if they give :meth:`loss_frequency` (its preconditioner);
     :meth:`freeze_tails` is called at the start of every step. Optional: :meth:`loss_frequency`,
     :meth:`limited_work` (what a limiting mechanism dropped or changed; derived from it:
     :meth:`limited_fraction`).
@@ -35,7 +36,8 @@ class CollisionOperator(ABC):
     ----------
     mixture : Mixture
     explicit_only : bool
-        True for operators without a Jacobian (only explicit steppers may take them).
+        True for operators without a Jacobian (explicit steppers, or matrix-free implicit ones given
+        :meth:`loss_frequency`).
     tail_floor : float
         Fraction of a species' peak below which far-tail cells leave the collision sums
         (0: none; see the README — it biases the rates).

@@ -97,7 +97,8 @@ radial nodes by modes: the 3V two-species set-up of issue 12 at N = 112 (which a
 was killed) is estimated at 2.2 GiB per row with all 26 σ nodes and runs in batches of 12 within
 the default 2 GiB.
 
-What it does not have: a dissipative bracket or Jacobian (explicit stepping only), quantum
+What it does not have: a dissipative bracket or Jacobian (implicit steps are matrix-free: the
+solver's finite-difference Jacobian products, preconditioned by the loss term), quantum
 statistics, anisotropic scattering. Its error has an absolute floor spread over the whole box, so
 moments weighted towards the tails (the BKW fourth moment's rate) are less accurate than nodal
 values near the peak. Species share one periodic grid, so N grows with the ratio of the widest
@@ -360,7 +361,8 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
         and two σ nodes raises :class:`InputError` naming the figure and what to lower.
     """
 
-    #: no Jacobian: time steppers must treat it explicitly (dgkinetic.solver checks)
+    #: no Jacobian: stepped explicitly, or implicitly by matrix-free Newton–Krylov preconditioned by
+    #: :meth:`loss_frequency` (dgkinetic.solver.MATRIX_FREE_PARAMETERS)
     explicit_only = True
     #: κ: every species keeps its modes up to at least κ / (its thermal speed) (module docstring)
     THERMAL_BAND = 3.8
