@@ -25,14 +25,14 @@ import tempfile
 
 import numpy as np
 import pytest
+from states import random_state
 
 from dgkinetic import InputError, Mixture, NonPhysicalStateError, Species, VelocityGrid, equilibrium
-from dgkinetic.reference.bkw import bkw_distribution, bkw_moment, bkw_time_derivative
 from dgkinetic.collisions.boltzmann import Boltzmann, log_mean_ratio
-from dgkinetic.collisions.kernels import (HardSpheres, MaxwellMolecules, UserKernel, VariableHardSpheres,
-                                          grazing_family)
+from dgkinetic.collisions.kernels import HardSpheres, MaxwellMolecules, UserKernel, VariableHardSpheres, grazing_family
 from dgkinetic.collisions.sphere import collision_frames, directions, sphere_quadrature
 from dgkinetic.moments import mean_velocity, mixture_temperature, mixture_velocity, temperature
+from dgkinetic.reference.bkw import bkw_distribution, bkw_moment, bkw_time_derivative
 from dgkinetic.statistics import from_entropy_variable
 
 # One cache directory for the whole session (tests that check the cache use their own).
@@ -93,27 +93,6 @@ def make_operator(dim, which, kernel, cells, extent=5.0):
 
 
 _OPS3: dict = {}
-
-
-def random_state(mix, rng, rows=3, spread=0.4):
-    """Positive non-equilibrium rows: equilibria with random n, u, T times a random positive factor.
-    Fermi species are kept below 1 and Bose species away from condensation."""
-    blocks = []
-    for s, g in zip(mix.species, mix.grids):
-        vt = s.thermal_speed(T_REF)
-        rows_i = []
-        for _ in range(rows):
-            n = 0.5 + 0.5 * rng.random()
-            if s.alpha != 0:                 # peak occupation ≈ 0.2–0.3: degenerate, but physical
-                n = 0.25 * (2 * math.pi * vt * vt) ** (mix.dim / 2)
-            u = 0.25 * vt * rng.standard_normal(mix.dim)
-            T = T_REF * (0.8 + 0.4 * rng.random())
-            rows_i.append(equilibrium(g, s, n, u, T, check=False))
-        blocks.append(np.array(rows_i))
-    X = np.concatenate(blocks, axis=1)
-    X *= 1.0 + spread * rng.random(X.shape)
-    assert np.all(X[:, mix.alphas < 0] < 0.9)
-    return X
 
 
 def relative_invariant_defect(mix, WF):

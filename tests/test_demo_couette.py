@@ -6,25 +6,21 @@ error is measured by refining; the steady state is uniform in x in the free-mole
 and time add nothing once the slowest molecules have crossed the gap.
 """
 import math
-import os
-import sys
 
 import h5py
 import numpy as np
 import pytest
+from demo_loader import load_demo
 
 from dgkinetic import InputError, Mixture, Species, VelocityGrid
 from dgkinetic.channel import Channel, sonine_transport_coefficients
-from dgkinetic.reference.channel_flow import free_molecular_shear_stress, hard_sphere_viscosity
 from dgkinetic.collisions.boltzmann import Boltzmann
 from dgkinetic.collisions.kernels import HardSpheres
+from dgkinetic.reference.channel_flow import free_molecular_shear_stress, hard_sphere_viscosity
 from dgkinetic.walls import Diffuse
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "demos", "couette"))
-import couette  # noqa: E402
+couette = load_demo("couette", "couette")
 
-sys.path.pop(0)
 
 
 def one_gas(cells, extent=4.5):

@@ -4,19 +4,13 @@ Navier–Stokes, and at Kn = 0.1 it meets Navier–Stokes with the hard-sphere s
 theory's O(Kn²) accuracy (2 %: measured 0.5 % here, 0.3 % on the refined grid of bench_flows)."""
 import math
 import os
-import sys
 
 import numpy as np
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from demo_loader import load_demo
 
 
 def test_couette_3v_demo_small(tmp_path):
-    sys.path.insert(0, os.path.join(ROOT, "demos", "couette"))
-    try:
-        import couette_3v
-    finally:
-        sys.path.pop(0)
+    couette_3v = load_demo("couette", "couette_3v")
     r = couette_3v.main(knudsen=[1.0, 0.1], cells=2, velocity_degree=2, output=str(tmp_path))
     kn, ratio = r["knudsen"], r["stress_ratio"]
     assert np.all(r["imbalance"] <= 1e-9)                       # the same stress through both walls

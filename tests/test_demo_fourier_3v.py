@@ -5,19 +5,13 @@ hard-sphere temperature jump to 1% (the theory's O(Kn²) is 1e-4; the velocity g
 at 0.5% on the demo's 6 × Q3 grid, which this test uses, and 1.7% on 4 × Q3)."""
 import math
 import os
-import sys
 
 import numpy as np
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from demo_loader import load_demo
 
 
 def test_fourier_3v_demo_small(tmp_path):
-    sys.path.insert(0, os.path.join(ROOT, "demos", "heat_transfer"))
-    try:
-        import fourier_3v
-    finally:
-        sys.path.pop(0)
+    fourier_3v = load_demo("heat_transfer", "fourier_3v")
     r = fourier_3v.main(knudsen=[1.0, 0.01], cells=2, output=str(tmp_path))
     kn, ratio = r["knudsen"], r["heat_flux_ratio"]
     assert np.all(r["imbalance"] <= 1e-5)                       # the same flux through both walls

@@ -1,15 +1,12 @@
 """The grazing demo run small: Boltzmann solutions with b_ε approach the Landau solution as ε → 0."""
-import os
-import sys
 
 import numpy as np
+from demo_loader import load_demo
 
 from dgkinetic import VelocityGrid
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demos", "grazing"))
-import grazing  # noqa: E402
+grazing = load_demo("grazing", "grazing")
 
-sys.path.pop(0)
 
 
 def test_grazing_demo(tmp_path):

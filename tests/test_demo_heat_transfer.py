@@ -6,23 +6,19 @@ speeds at T = 1: 3.9% → 0.18% from the discrete closed form); the free-molecul
 uniform in x, so the space and time discretisations add nothing once it is reached.
 """
 import math
-import os
-import sys
 
 import h5py
 import numpy as np
+from demo_loader import load_demo
 
 from dgkinetic import Mixture, Species, VelocityGrid
 from dgkinetic.channel import Channel
 from dgkinetic.reference.channel_flow import free_molecular_heat_flux
 from dgkinetic.walls import Diffuse
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "demos", "heat_transfer"))
-import kn_sweep  # noqa: E402
-import separation  # noqa: E402
+kn_sweep = load_demo("heat_transfer", "kn_sweep")
+separation = load_demo("heat_transfer", "separation")
 
-sys.path.pop(0)
 
 
 def test_free_molecular_heat_flux_converges_to_the_exact_formula():

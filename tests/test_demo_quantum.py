@@ -1,17 +1,13 @@
 """The quantum-relaxation demo run small: a Fermi gas relaxes to the Fermi–Dirac state of its moments."""
-import os
-import sys
 
 import numpy as np
+from demo_loader import load_demo
 
 from dgkinetic import Species, VelocityGrid
 from dgkinetic.moments import number_density, temperature
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demos",
-                                "quantum_relaxation"))
-import quantum_relaxation  # noqa: E402
+quantum_relaxation = load_demo("quantum_relaxation", "quantum_relaxation")
 
-sys.path.pop(0)
 
 
 def test_fermi_gas_relaxes_to_fermi_dirac(tmp_path):

@@ -1,16 +1,13 @@
 """The shock-tube demo run small: exact free flight, exact conservation, the Euler limit as Kn → 0."""
 import math
-import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demos", "shock_tube"))
-import shock_tube  # noqa: E402
+from demo_loader import load_demo
+from dgkinetic.reference.riemann import euler_riemann, riemann_star
 
-sys.path.pop(0)
-from dgkinetic.reference.riemann import euler_riemann, riemann_star  # noqa: E402
+shock_tube = load_demo("shock_tube", "shock_tube")
 
 
 def test_exact_riemann_solver():

@@ -1,21 +1,14 @@
 """The ternary-diffusion demo, run small: kinetic (Landau, diffusive scaling) against Maxwell–Stefan."""
 import os
-import sys
 
 import numpy as np
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEMO = os.path.join(ROOT, "demos", "ternary_diffusion")
+from demo_loader import load_demo
 
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
-    sys.path.insert(0, DEMO)
-    try:
-        import ternary_diffusion
-    finally:
-        sys.path.pop(0)
+    ternary_diffusion = load_demo("ternary_diffusion", "ternary_diffusion")
     out = tmp_path_factory.mktemp("ternary")
     # two Knudsen numbers, ε and ε/2, over the first part of the uphill phase
     return ternary_diffusion.main(knudsen=[0.1, 0.05], t_end=0.05, samples=5, output=str(out))

@@ -8,19 +8,13 @@ krypton gathering at the cold wall (the sign of the hard-sphere thermal diffusio
 Cowling ch. 8–9) and a non-negative collisional entropy production at every node (H-theorem).
 """
 import os
-import sys
 
 import numpy as np
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from demo_loader import load_demo
 
 
 def test_main_demo_small(tmp_path):
-    sys.path.insert(0, os.path.join(ROOT, "demos", "thermal_diffusion"))
-    try:
-        import thermal_diffusion
-    finally:
-        sys.path.pop(0)
+    thermal_diffusion = load_demo("thermal_diffusion", "thermal_diffusion")
     r = thermal_diffusion.main(cells=2, degree=1, velocity_degree=1, output=str(tmp_path))
     T0, TL = thermal_diffusion.DEFAULTS["t_left"], thermal_diffusion.DEFAULTS["t_right"]
     assert np.max(r["number_drift"]) <= 1e-13

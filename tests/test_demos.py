@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+from demo_loader import load_demo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMOS = os.path.join(ROOT, "demos")
@@ -17,11 +18,7 @@ def test_every_demo_is_tested():
 
 
 def test_relaxation_demo(tmp_path):
-    sys.path.insert(0, os.path.join(DEMOS, "relaxation"))
-    try:
-        import relaxation
-    finally:
-        sys.path.pop(0)
+    relaxation = load_demo("relaxation", "relaxation")
     r = relaxation.main(species=3, t_end=0.6, dt=0.2, cells=6, output=str(tmp_path))
     assert np.max(r["invariant_drift"]) < 1e-12
     T = r["temperature"]

@@ -13,32 +13,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from states import run_default
 
 from dgkinetic import Mixture, Species, VelocityGrid, equilibrium
 from dgkinetic.collisions.landau import Landau
 from dgkinetic.moments import mean_velocity, number_density, temperature
-from dgkinetic.phase_space import homogeneous_phase_space
 from dgkinetic.reference.maxwell_mixture import moment_trajectory
-from dgkinetic.solver import KineticProblem, KineticSolver
-
-
-def run_default(mix: Mixture, op, X0: np.ndarray, t_end: float, dt: float):
-    """Homogeneous run with the default solver; returns (times, rows, solver)."""
-    phase = homogeneous_phase_space(mix)
-    f0 = phase.function("f")
-    f0.dat.data[:] = np.asarray(X0).reshape(f0.dat.data.shape)
-    times, rows = [0.0], [np.asarray(X0, dtype=float).reshape(-1).copy()]
-
-    def record(solver, step, t, X):
-        if step > 0:
-            times.append(t)
-            rows.append(np.array(X[0]))
-
-    solver = KineticSolver(KineticProblem(phase, f0, collisions=[(op, 1.0)], transport_speed=0.0),
-                           monitors=[record])
-    solver.solve(t_end=t_end, dt=dt)
-    assert math.isclose(times[-1], t_end)
-    return np.array(times), np.array(rows), solver
 
 
 def invariant_drift(mix: Mixture, rows: np.ndarray) -> float:

@@ -12,13 +12,20 @@ import math
 
 import numpy as np
 import pytest
+import states
 from scipy.integrate import quad
 
 from dgkinetic import InputError, Mixture, NonPhysicalStateError, Species, VelocityGrid, equilibrium
-from dgkinetic.reference.bkw import (STANDARD_LANDAU_C, bkw_distribution, bkw_moment, bkw_rate, bkw_start_time,
-                           bkw_time_derivative)
 from dgkinetic.collisions.landau import Landau
 from dgkinetic.moments import mixture_temperature, temperature
+from dgkinetic.reference.bkw import (
+    STANDARD_LANDAU_C,
+    bkw_distribution,
+    bkw_moment,
+    bkw_rate,
+    bkw_start_time,
+    bkw_time_derivative,
+)
 from dgkinetic.statistics import entropy_variable, from_entropy_variable
 
 T_REF = 1.0
@@ -41,23 +48,9 @@ SPECIES_SETS = {
 
 
 def random_state(mix, rng, rows=3, spread=0.3):
-    """Positive non-equilibrium rows: equilibria of random n, u, T times a random positive factor."""
-    blocks = []
-    for s, g in zip(mix.species, mix.grids):
-        vt = math.sqrt(T_REF / s.mass)
-        rows_i = []
-        for _ in range(rows):
-            n = 0.3 + 0.5 * rng.random()
-            if s.alpha < 0:                        # peak occupation ≈ 0.3: degenerate but < 1
-                n = 0.3 * (2 * math.pi * vt * vt) ** (mix.dim / 2)
-            u = 0.3 * vt * rng.standard_normal(mix.dim)
-            T = T_REF * (0.8 + 0.4 * rng.random())
-            rows_i.append(equilibrium(g, s, n, u, T, check=False))
-        blocks.append(np.array(rows_i))
-    X = np.concatenate(blocks, axis=1)
-    X *= 1.0 + spread * rng.random(X.shape)
-    assert np.all(X[:, mix.alphas < 0] < 0.9)
-    return X
+    """Positive non-equilibrium rows (:func:`states.random_state`), Fermi species degenerate."""
+    return states.random_state(mix, rng, rows, spread=spread, density=(0.3, 0.5), drift=0.3, occupation=0.3,
+                               degenerate="fermi", t_ref=T_REF)
 
 
 class NewtonFailure(AssertionError):
