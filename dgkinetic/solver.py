@@ -487,9 +487,7 @@ class KineticSolver:
         return out
 
     def collision_jacobian(self, X: np.ndarray) -> np.ndarray:
-        """d(collision_rhs)/dX per row; zero columns where :meth:`admissible` clipped the state. For an
-        operator without a Jacobian (:attr:`matrix_free`), its loss term's, −ν: the preconditioner
-        of the matrix-free Newton iteration.
+        """d(collision_rhs)/dX per row; zero columns where :meth:`admissible` clipped the state.
 
         Parameters
         ----------
@@ -502,12 +500,8 @@ class KineticSolver:
         """
         Xa = self.admissible(X)
         J = np.zeros((X.shape[0], self.size, self.size))
-        diagonal = np.arange(self.size)
         for op, rate in self.problem.collisions:
-            if op.explicit_only:                  # its loss term −ν f, ν frozen (matrix_free)
-                J[:, diagonal, diagonal] -= rate * op.loss_frequency(Xa)
-            else:
-                J += rate * op.jacobian(Xa)
+            J += rate * op.jacobian(Xa)
         clipped = Xa != X
         if clipped.any():
             J *= ~clipped[:, None, :]
@@ -736,7 +730,12 @@ class KineticSolver:
         self._shift = float(shift)
         X = self._rows(x)
         if self.matrix_free:                   # J: PETSc's finite differences; P: shift + ν per node
-            self._block_pc.update(shift - np.diagonal(self.collision_jacobian(X), axis1=1, axis2=2))
+            Xa = self.admissible(X)
+            diagonal = np.full_like(Xa, self._shift)
+            for op, rate in self.problem.collisions:        # the loss terms −ν f (no dense blocks)
+                diagonal += rate * (op.loss_frequency(Xa) if op.explicit_only
+                                    else -np.diagonal(op.jacobian(Xa), axis1=1, axis2=2))
+            self._block_pc.update(diagonal)
             if J != P:
                 J.assemble()
             return
