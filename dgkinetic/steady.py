@@ -235,8 +235,8 @@ class _Moments:
 
     def _isotropic(self, X: np.ndarray, dim: int, S: int) -> np.ndarray:
         """C'(X) Z_b by one finite difference per species and group of moment functions (stress and
-        heat flux, and for a mixture momentum and energy: 2 or 4 per species instead of one per
-        non-conserved function, 8 or 12 in 3V).
+        heat flux, and for a mixture momentum and energy: in 3V 2 for one species instead of 8, 4 per
+        species of a mixture instead of 12).
         The group's first function p is probed exactly; the others take p's response rotated: its
         Galerkin coefficients on every species' vector functions (momentum and heat flux, which the
         exchange of momentum couples: thermal diffusion) or tensor functions (the stress) move from
@@ -260,6 +260,8 @@ class _Moments:
                 h = 1e-7 * np.linalg.norm(X) / max(np.linalg.norm(self.Z[probe]), 1e-300)
                 R = (s.collision_rhs(X + h * self.Z[probe]) - base) / h
                 CZ[probe] = R
+                if len(group) == 1:                # the energy: nothing to rotate
+                    continue
                 for j, (b, G) in enumerate(zip(blocks, grams)):
                     coef = np.linalg.solve(G, np.einsum("anv,nv->na", self.Psi[b], R)[..., None])[..., 0]
                     for k in range(1, len(group)):
