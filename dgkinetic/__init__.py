@@ -24,7 +24,7 @@ _LAZY = {
     "PhaseSpace": "dgkinetic.phase_space", "homogeneous_phase_space": "dgkinetic.phase_space",
     "KineticProblem": "dgkinetic.solver", "KineticSolver": "dgkinetic.solver",
     "SteadySolver": "dgkinetic.steady", "Channel": "dgkinetic.channel",
-    "Transport": "dgkinetic.transport",
+    "Transport": "dgkinetic.transport", "StrangSplitting": "dgkinetic.splitting",
     "Specular": "dgkinetic.walls", "Diffuse": "dgkinetic.walls", "MaxwellWall": "dgkinetic.walls",
     "Inflow": "dgkinetic.walls", "Outflow": "dgkinetic.walls",
     "Landau": "dgkinetic.collisions.landau", "Boltzmann": "dgkinetic.collisions.boltzmann",

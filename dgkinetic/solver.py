@@ -439,7 +439,7 @@ class KineticSolver:
         out : ndarray, shape (n_owned, size)
             Where to write the transport term (overwritten).
         """
-        self.transport.rhs_rows(vec.getArray(readonly=True).reshape(self.n, self.size), self._work, out)
+        self.transport.rhs_rows(self._rows(vec), self._work, out)
 
     def admissible(self, X: np.ndarray) -> np.ndarray:
         """X with every value lifted into the domain of the entropy variable.
@@ -481,10 +481,7 @@ class KineticSolver:
         ndarray, shape (n, size)
         """
         X = self.admissible(X)
-        out = np.zeros_like(X)
-        for op, rate in self.problem.collisions:
-            out += rate * op.rhs(X)
-        return out
+        return self._rate_weighted_sum(np.zeros_like(X), lambda op: op.rhs(X))
 
     def collision_jacobian(self, X: np.ndarray) -> np.ndarray:
         """d(collision_rhs)/dX per row; zero columns where :meth:`admissible` clipped the state.
@@ -499,30 +496,35 @@ class KineticSolver:
         ndarray, shape (n, size, size)
         """
         Xa = self.admissible(X)
-        J = np.zeros((X.shape[0], self.size, self.size))
-        for op, rate in self.problem.collisions:
-            J += rate * op.jacobian(Xa)
+        J = self._rate_weighted_sum(np.zeros((X.shape[0], self.size, self.size)), lambda op: op.jacobian(Xa))
         clipped = Xa != X
         if clipped.any():
             J *= ~clipped[:, None, :]
         return J
 
-    def _rhs_function(self, ts, t, x, F):
+    def _rate_weighted_sum(self, out: np.ndarray, term) -> np.ndarray:
+        """``out`` plus Σ rate × ``term(op)`` over the problem's collision operators (in place)."""
+        for op, rate in self.problem.collisions:
+            out += rate * term(op)
+        return out
+
+    def _transport_part(self, x, F, with_transport: bool) -> np.ndarray:
+        """F's rows, set to the transport term of x if ``with_transport`` and there is one, else to 0."""
         out = F.getArray().reshape(self.n, self.size)
-        if self.transport is not None:
+        if with_transport and self.transport is not None:
             self.transport_rhs(x, out)
         else:
             out[...] = 0.0
+        return out
+
+    def _rhs_function(self, ts, t, x, F):
+        out = self._transport_part(x, F, True)
         if self.kind == "explicit" and self.problem.collisions:
             out += self.collision_rhs(self._rows(x))
 
     def _ifunction(self, ts, t, x, xdot, F):
-        out = F.getArray().reshape(self.n, self.size)
+        out = self._transport_part(x, F, self.kind == "implicit")
         X = self._rows(x)
-        if self.kind == "implicit" and self.transport is not None:
-            self.transport_rhs(x, out)
-        else:
-            out[...] = 0.0
         if self.problem.collisions:
             out += self.collision_rhs(X)
         out *= -1.0
@@ -731,10 +733,9 @@ class KineticSolver:
         X = self._rows(x)
         if self.matrix_free:                   # J: PETSc's finite differences; P: shift + ν per node
             Xa = self.admissible(X)
-            diagonal = np.full_like(Xa, self._shift)
-            for op, rate in self.problem.collisions:        # the loss terms −ν f (no dense blocks)
-                diagonal += rate * (op.loss_frequency(Xa) if op.explicit_only
-                                    else -np.diagonal(op.jacobian(Xa), axis1=1, axis2=2))
+            # the loss terms −ν f (no dense blocks)
+            diagonal = self._rate_weighted_sum(np.full_like(Xa, self._shift), lambda op: (
+                op.loss_frequency(Xa) if op.explicit_only else -np.diagonal(op.jacobian(Xa), axis1=1, axis2=2)))
             self._block_pc.update(diagonal)
             if J != P:
                 J.assemble()

@@ -19,16 +19,24 @@ def tau(f, alpha: int):
     return 1.0 + alpha * f
 
 
+def _xlogx(x):
+    """x log x where x > 0, 0 elsewhere (0 log 0 = 0)."""
+    return np.where(x > 0, x * np.log(np.where(x > 0, x, 1.0)), 0.0)
+
+
+def _capped_exp(eta, alpha: int):
+    """e^η, for a Bose species (α > 0) at most ``_BOSE_CAP`` (short of condensation)."""
+    e = np.exp(eta)
+    return np.minimum(e, _BOSE_CAP) if alpha > 0 else e
+
+
 def entropy_density(f, alpha: int):
     """h(f); 0 log 0 = 0."""
     f = np.asarray(f, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        flogf = np.where(f > 0, f * np.log(np.where(f > 0, f, 1.0)), 0.0)
         if alpha == 0:
-            return flogf - f
-        t = tau(f, alpha)
-        tlogt = np.where(t > 0, t * np.log(np.where(t > 0, t, 1.0)), 0.0)
-        return flogf - tlogt / alpha
+            return _xlogx(f) - f
+        return _xlogx(f) - _xlogx(tau(f, alpha)) / alpha
 
 
 def entropy_variable(f, alpha: int):
@@ -39,19 +47,11 @@ def entropy_variable(f, alpha: int):
 
 def from_entropy_variable(eta, alpha: int):
     """f = e^η / (1 − α e^η), the inverse of :func:`entropy_variable`."""
-    e = np.exp(eta)
-    if alpha == 0:
-        return e
-    if alpha > 0:
-        e = np.minimum(e, _BOSE_CAP)
-    return e / (1.0 - alpha * e)
+    e = _capped_exp(eta, alpha)
+    return e if alpha == 0 else e / (1.0 - alpha * e)
 
 
 def mobility(eta, alpha: int):
     """f τ(f) = df/dη as a function of η: e^η / (1 − α e^η)²."""
-    e = np.exp(eta)
-    if alpha == 0:
-        return e
-    if alpha > 0:
-        e = np.minimum(e, _BOSE_CAP)
-    return e / (1.0 - alpha * e) ** 2
+    e = _capped_exp(eta, alpha)
+    return e if alpha == 0 else e / (1.0 - alpha * e) ** 2

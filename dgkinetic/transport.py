@@ -56,6 +56,20 @@ def _facet_space(mesh, degree):
     return fd.FunctionSpace(mesh, "HDiv Trace", degree)
 
 
+def _accommodation(wall) -> float:
+    """The diffusely re-emitted share of a wall: 1 for Diffuse, a MaxwellWall's accommodation, else 0."""
+    if isinstance(wall, Diffuse):
+        return 1.0
+    return wall.accommodation if isinstance(wall, MaxwellWall) else 0.0
+
+
+def _padded(velocity, dim: int) -> np.ndarray:
+    """A wall's velocity as a vector of the velocity space's ``dim`` components (missing ones 0)."""
+    out = np.zeros(dim)
+    out[:len(velocity)] = velocity
+    return out
+
+
 class _FacetSet:
     """Facet nodes of one measure (interior dS or boundary ds): trace maps, tests and normals."""
 
@@ -225,8 +239,7 @@ class Transport:
                                          zip(mix.grids, mix.offsets[:-1])]) for a in range(self.phase.dim)]
                 info["reflect"] = np.stack(perms)[axis]        # (nrows, size) column permutation per row
             if isinstance(wall, (Diffuse, MaxwellWall)):
-                uw = np.zeros(dv)
-                uw[:len(wall.velocity)] = wall.velocity
+                uw = _padded(wall.velocity, dv)
                 if len(rows) and np.max(np.abs(nrm @ uw[:self.phase.dim])) > 1e-12 * max(1.0, np.abs(uw).max()):
                     raise InputError(f"wall {wid}: wall velocity must be tangential to the wall")
                 # unnormalised wall Maxwellian of each species; σ fixes its density per facet node
@@ -239,8 +252,7 @@ class Transport:
             if isinstance(wall, Inflow):
                 if len(wall.density) != len(mix):
                     raise InputError(f"inflow wall {wid}: give one density per species ({len(mix)})")
-                uin = np.zeros(dv)
-                uin[:len(wall.velocity)] = wall.velocity
+                uin = _padded(wall.velocity, dv)
                 info["state"] = np.concatenate([equilibrium(g, s, n, uin, wall.temperature)
                                                 for s, g, n in zip(mix.species, mix.grids, wall.density)])
             wall_rows[wid] = info
@@ -262,7 +274,7 @@ class Transport:
         W, out = self.phase.mixture.weights, []
         for wid, info in self._wall_rows.items():
             wall, rows = info["wall"], info["rows"]
-            a = 1.0 if isinstance(wall, Diffuse) else (wall.accommodation if isinstance(wall, MaxwellWall) else 0.0)
+            a = _accommodation(wall)
             if a == 0.0:
                 continue
             out.append(Reemission(wall=wid, rows=rows, accommodation=a, outgoing=self._bnd_pos[rows] * W,
@@ -285,7 +297,7 @@ class Transport:
                 flux[rows] += neg * info["state"]
                 continue
             f_in = np.zeros_like(tr)
-            a = 1.0 if isinstance(wall, Diffuse) else (wall.accommodation if isinstance(wall, MaxwellWall) else 0.0)
+            a = _accommodation(wall)
             if a < 1.0:
                 # f(v) = f(Rv): the reflected node's trace value
                 f_in += (1.0 - a) * np.take_along_axis(tr, info["reflect"], axis=1)
@@ -349,9 +361,7 @@ class Transport:
         else:
             out[...] = self._fused.apply(f.dat)
         if self.boundary is not None:
-            Xh = f.dat.data_ro_with_halos.reshape(-1, out.shape[1])
-            rows, test = self._boundary_rows
-            out[rows] -= self.speed * (test @ self._incoming(self.boundary.plus @ Xh))
+            self._subtract_boundary(f.dat.data_ro_with_halos.reshape(-1, out.shape[1]), out)
         return out
 
     def rhs_rows(self, rows: np.ndarray, work: fd.Function, out: np.ndarray) -> np.ndarray:
@@ -383,9 +393,18 @@ class Transport:
             n = self.phase.n_owned
             Xh = work.dat.data_ro_with_halos.reshape(-1, out.shape[1]) if np.any(cols >= n) else None
             X = rows[cols] if Xh is None else np.where((cols < n)[:, None], rows[np.minimum(cols, n - 1)], Xh[cols])
-            brows, test = self._boundary_rows
-            out[brows] -= self.speed * (test @ self._incoming(plus @ X))
+            self._subtract_boundary(X, out, plus)
         return out
+
+    def _subtract_boundary(self, X: np.ndarray, out: np.ndarray, plus=None) -> None:
+        """Subtract the walls' facet integrals from ``out`` at the owned rows a boundary facet touches.
+
+        ``X`` is read by the trace operator ``plus``: the whole boundary trace (``boundary.plus``) of
+        the local rows by default, or that of :attr:`_boundary_columns` of just the rows it reads.
+        """
+        brows, test = self._boundary_rows
+        plus = self.boundary.plus if plus is None else plus
+        out[brows] -= self.speed * (test @ self._incoming(plus @ X))
 
     def conserved_invariants(self) -> list[str]:
         """The collision invariants (names of :meth:`~dgkinetic.mixture.Mixture.invariant_names`)
@@ -503,7 +522,7 @@ class Transport:
         out = {"central": central,
                "upwind": -(fi.test @ (0.5 * (self._int_pos - self._int_neg) * (fp - fm)))}
         if self.boundary is not None:
-            flux = self._incoming(self.boundary.plus @ X)
+            flux = self.boundary_flux(X)
             for wid, info in self._wall_rows.items():
                 only = np.zeros_like(flux)
                 only[info["rows"]] = flux[info["rows"]]

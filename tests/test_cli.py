@@ -9,54 +9,7 @@ import time
 import h5py
 import numpy as np
 import pytest
-
-BASE = """
-[run]
-name = "t"
-output = "{out}"
-t_end = 0.2
-dt = 0.01
-diagnostics_every = 1
-checkpoint_every = 5
-plot = false
-progress = false
-
-[mesh]
-kind = "interval"
-cells = 6
-length = 1.0
-
-[velocity]
-dim = 2
-cells = 4
-degree = 2
-extent = 5.0
-
-[[species]]
-name = "a"
-mass = 1.0
-
-[[species]]
-name = "b"
-mass = 2.0
-
-[initial]
-profile = "sine"
-amplitude = 0.3
-density = [1.0, 0.5]
-temperature = 1.0
-
-[walls.1]
-kind = "specular"
-
-[walls.2]
-kind = "diffuse"
-temperature = 1.2
-
-[solver]
-ts_type = "rk"
-ts_adapt_type = "none"
-"""
+from cases import case_text, run_cli
 
 
 def write_case(tmp_path, text, name="case.toml"):
@@ -65,14 +18,8 @@ def write_case(tmp_path, text, name="case.toml"):
     return str(p)
 
 
-def run_cli(*args, timeout=600):
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    return subprocess.run([sys.executable, "-m", "dgkinetic.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
-
-
 def base_case(tmp_path):
-    return BASE.format(out=str(tmp_path / "out"))
+    return case_text(tmp_path / "out")
 
 
 def replace(text, old, new):
@@ -80,127 +27,36 @@ def replace(text, old, new):
     return text.replace(old, new, 1)
 
 
-# (label, edit of the base case text, word the error must contain)
-MALFORMED = [
-    ("toml syntax", lambda t: t + "\n[run\n", "not valid TOML"),
-    ("unknown table", lambda t: t + "\n[foo]\nx = 1\n", "unknown table"),
-    ("unknown field", lambda t: replace(t, 'name = "t"', 'name = "t"\nspeed = 3'), "unknown field"),
-    ("t_end string", lambda t: replace(t, "t_end = 0.2", 't_end = "long"'), "t_end"),
-    ("negative t_end", lambda t: replace(t, "t_end = 0.2", "t_end = -1.0"), "t_end"),
-    ("dt zero", lambda t: replace(t, "dt = 0.01", "dt = 0.0"), "dt"),
-    ("dt nan", lambda t: replace(t, "dt = 0.01", "dt = nan"), "finite"),
-    ("dt > t_end", lambda t: replace(t, "dt = 0.01", "dt = 1.0"), "exceeds t_end"),
-    ("missing t_end", lambda t: replace(t, "t_end = 0.2\n", ""), "t_end is required"),
-    ("missing run", lambda t: t.replace("[run]", "[runn]"), "unknown table"),
-    ("mesh kind", lambda t: replace(t, 'kind = "interval"', 'kind = "sphere"'), "kind"),
-    ("mesh cells negative", lambda t: replace(t, "cells = 6", "cells = -6"), "cells"),
-    ("mesh length zero", lambda t: replace(t, "length = 1.0", "length = 0.0"), "length"),
-    ("mesh file missing", lambda t: replace(t, 'kind = "interval"', 'kind = "file"\npath = "nope.msh"'),
-     "not found"),
-    ("mesh file unreadable", lambda t: replace(t, 'kind = "interval"', 'kind = "file"\npath = "garbage.msh"'),
-     "cannot read mesh"),
-    ("velocity dim", lambda t: replace(t, "dim = 2", "dim = 4"), "dim"),
-    ("velocity degree", lambda t: replace(t, "degree = 2", "degree = 0"), "degree"),
-    ("negative mass", lambda t: replace(t, "mass = 2.0", "mass = -2.0"), "mass"),
-    ("mass as string", lambda t: replace(t, "mass = 2.0", 'mass = "heavy"'), "mass"),
-    ("duplicate species", lambda t: replace(t, 'name = "b"', 'name = "a"'), "unique"),
-    ("statistics", lambda t: replace(t, 'mass = 1.0\n', 'mass = 1.0\nstatistics = "anyon"\n'), "statistics"),
-    ("negative temperature", lambda t: replace(t, "temperature = 1.0\n", "temperature = -1.0\n"), "temperature"),
-    ("negative density", lambda t: replace(t, "density = [1.0, 0.5]", "density = [1.0, -0.5]"), "density"),
-    ("density count", lambda t: replace(t, "density = [1.0, 0.5]", "density = [1.0, 0.5, 2.0]"), "per species"),
-    ("velocity grid too small", lambda t: replace(t, "temperature = 1.0\n", "temperature = 9.0\n"), "too small"),
-    ("velocity grid too coarse", lambda t: replace(t, "temperature = 1.0\n", "temperature = 0.01\n"), "too coarse"),
-    ("wall temperature too hot for the grid", lambda t: replace(t, "temperature = 1.2", "temperature = 30.0"),
-     "too small"),
-    ("unknown wall id", lambda t: t + '\n[walls.7]\nkind = "specular"\n', "unknown boundary id"),
-    ("missing wall", lambda t: t.replace('[walls.1]\nkind = "specular"\n', ""), "no wall condition"),
-    ("unknown wall kind", lambda t: replace(t, 'kind = "specular"', 'kind = "sticky"'), "wall kind"),
-    ("bad accommodation", lambda t: replace(t, 'kind = "specular"', 'kind = "maxwell"\naccommodation = 1.5'),
-     "accommodation"),
-    ("unknown collision operator", lambda t: t + '\n[[collisions]]\noperator = "bgk"\n', "operator"),
-    ("negative collision rate", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nrate = -1.0\n', "rate"),
-    ("tail floor out of range", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\ntail_floor = 0.5\n',
-     "tail_floor"),
-    ("unknown collision form", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nform = "dsmc"\n', "form"),
-    ("spectral with anisotropic kernel", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\n'
-     'kernel = "hard_spheres"\nform = "spectral"\n', "isotropic"),
-    ("spectral with too few modes", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nform = "spectral"\n'
-     'modes = 4\n', "modes"),
-    ("spectral landau", lambda t: replace(t, "extent = 5.0", "extent = 5.0\ncontinuous = true")
-     + '\n[[collisions]]\noperator = "landau"\nform = "spectral"\n', "spectral"),
-    ("collocation landau", lambda t: replace(t, "extent = 5.0", "extent = 5.0\ncontinuous = true")
-     + '\n[[collisions]]\noperator = "landau"\nform = "collocation"\n', "collocation"),
-    ("landau needs continuous grid", lambda t: t + '\n[[collisions]]\noperator = "landau"\n', "continuous"),
-    ("periodic with walls", lambda t: replace(t, "length = 1.0", "length = 1.0\nperiodic = true"), "periodic"),
-    ("arkimex without collisions", lambda t: replace(t, 'ts_type = "rk"', 'ts_type = "arkimex"'), "arkimex"),
-    ("unsupported ts type", lambda t: replace(t, 'ts_type = "rk"', 'ts_type = "warp"'), "TS type"),
-    ("prefixed solver option", lambda t: replace(t, 'ts_adapt_type = "none"', 'dgk_ts_adapt_type = "none"'),
-     "prefix"),
-    ("sine amplitude", lambda t: replace(t, "amplitude = 0.3", "amplitude = 1.5"), "amplitude"),
-    # numbers beyond range, sizes beyond the machine
-    ("400-digit t_end", lambda t: replace(t, "t_end = 0.2", "t_end = 1" + "0" * 400), "t_end"),
-    ("400-digit mesh cells", lambda t: replace(t, "cells = 6", "cells = 1" + "0" * 400), "cells"),
-    ("400-digit solver integer", lambda t: t + "snes_max_it = 1" + "0" * 400 + "\n", "snes_max_it"),
-    ("3V velocity grid too large", lambda t: replace(t, "dim = 2\ncells = 4\ndegree = 2",
-                                                     "dim = 3\ncells = 40\ndegree = 8"), "GiB"),
-    ("velocity cells huge", lambda t: replace(t, "cells = 4", "cells = 100000"), "[velocity]"),
-    ("mesh cells 3e9", lambda t: replace(t, "cells = 6", "cells = 3000000000"), "[mesh]"),
-    ("periodic interval with 2 cells", lambda t: no_walls(replace(t, "cells = 6", "cells = 2\nperiodic = true")),
-     "at least 3 cells"),
-    ("two lengths for an interval", lambda t: replace(t, "length = 1.0", "length = [1.0, 5.0]"), "one number"),
-    # booleans, strings and non-finite values where numbers belong
-    ("boolean in density list", lambda t: replace(t, "density = [1.0, 0.5]", "density = [true, 0.5]"), "density"),
-    ("wall velocity string", lambda t: wall2(t, 'velocity = ["fast", 0.0]'), "velocity"),
-    ("wall velocity nan", lambda t: wall2(t, "velocity = [0.0, nan]"), "finite"),
-    ("wall velocity component count", lambda t: wall2(t, "velocity = [0.0, 0.1, 0.0]"), "velocity component"),
-    ("wall velocity outside the velocity box", lambda t: wall2(t, "velocity = [0.0, 50.0]"), "walls.2"),
-    ("wall field of another kind", lambda t: wall2(t, "accommodation = 0.5"), "accommodation"),
-    ("wall id with a leading zero", lambda t: t + '\n[walls."01"]\nkind = "diffuse"\n', "leading zeros"),
-    ("negative transport speed", lambda t: t.replace("[solver]", "[scaling]\ntransport_speed = -1.0\n\n[solver]"),
-     "transport_speed"),
-    # fields of other profiles and operators, malformed sub-tables
-    ("sod with a short left list", lambda t: sod(t, "left = {density = [1.0]}"), "left"),
-    ("sod with an unknown key", lambda t: sod(t, "left = {pressure = 2.0}"), "unknown field"),
-    ("amplitude with sod", lambda t: sod(t, "amplitude = 0.3"), "not apply"),
-    ("left table with sine", lambda t: replace(t, "amplitude = 0.3", "amplitude = 0.3\nleft = {density = 2.0}"),
-     "not apply"),
-    ("landau nu ragged", lambda t: landau(t, "nu = [[1.0, 0.5], [0.5]]"), "nu"),
-    ("landau nu not numbers", lambda t: landau(t, 'nu = [["a", 1.0], [1.0, 1.0]]'), "nu"),
-    ("landau potential capitalised", lambda t: landau(t, 'potential = "Coulomb"'), "lower case"),
-    ("landau with a boltzmann kernel", lambda t: landau(t, 'kernel = "hard_spheres"'), "not apply"),
-    ("coulomb_log without coulomb", lambda t: landau(t, "coulomb_log = 10.0"), "not apply"),
-    ("gamma without vhs", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\ngamma = 0.5\n', "gamma"),
-    ("modes of the weak form", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nmodes = 32\n', "modes"),
-    ("spectral modes huge", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nform = "spectral"\n'
-     "modes = 100000\n", "modes"),
-    ("sphere points huge", lambda t: t + '\n[[collisions]]\noperator = "boltzmann"\nsphere_points = 1000000\n',
-     "sphere_points"),
-    ("species name with a slash", lambda t: replace(t, 'name = "a"', 'name = "a/b"'), "name"),
-    ("species name with a newline", lambda t: replace(t, 'name = "a"', 'name = "a\\nb"'), "name"),
-    ("empty output", lambda t: re.sub(r'output = ".*"', 'output = ""', t), "output"),
-    # [solver]: a case file tunes solvers, it never runs code or writes files
-    ("python preconditioner", lambda t: t + 'pc_python_type = "/tmp/evil.py:X"\n', "command line"),
-    ("python snes", lambda t: t + 'snes_python_type = "code.interact"\n', "command line"),
-    ("python ksp type", lambda t: t + 'ksp_type = "python"\n', "Python"),
-    ("monitor writing a file", lambda t: t + 'ts_monitor = "ascii:/tmp/clobbered.txt"\n', "true/false"),
-    ("view", lambda t: t + "ts_view = true\n", "command line"),
-    ("matrix viewer", lambda t: t + 'ksp_view_mat = "binary:/tmp/clobbered.bin"\n', "command line"),
-    ("trajectory", lambda t: t + "ts_save_trajectory = true\n", "command line"),
-    ("trajectory directory", lambda t: t + 'ts_trajectory_dirname = "elsewhere"\n', "command line"),
-    ("vtk monitor", lambda t: t + 'ts_monitor_solution_vtk = "f-%03d.vts"\n', "command line"),
-    ("options file", lambda t: t + 'options_file = "other.opts"\n', "ts_, snes_"),
-    ("log view", lambda t: t + 'log_view = "ascii"\n', "ts_, snes_"),
-    ("path as a value", lambda t: t + 'pc_factor_mat_solver_type = "../../x:y"\n', "name"),
-    ("max time overrides t_end", lambda t: t + "ts_max_time = 0.05\n", "t_end"),
-    ("max steps overrides t_end", lambda t: t + "ts_max_steps = 3\n", "t_end"),
-    ("ts_dt overrides dt", lambda t: t + "ts_dt = 0.5\n", "t_end"),
-    ("exact final time", lambda t: t + 'ts_exact_final_time = "interpolate"\n', "t_end"),
-    ("upper-case max time", lambda t: t + "TS_MAX_TIME = 0.05\n", "t_end"),
-    ("upper-case arkimex without collisions", lambda t: replace(t, 'ts_type = "rk"', 'TS_TYPE = "ARKIMEX"'),
-     "arkimex"),
-    ("upper-case unknown TS type", lambda t: replace(t, 'ts_type = "rk"', 'TS_Type = "Bogus"'), "bogus"),
-    ("one option spelt twice", lambda t: t + 'TS_TYPE = "ssp"\n', "twice"),
-]
+# edits of the base case text: each takes the text and returns the edited one
+def sub(old, new):
+    """Replace the first ``old``, which must be there, by ``new``."""
+    return lambda text: replace(text, old, new)
+
+
+def add(lines):
+    """Append ``lines``: fields of the last table, [solver], unless they open a table."""
+    return lambda text: text + lines
+
+
+def collisions(operator, *fields):
+    """Append a [[collisions]] table of ``operator`` with these field lines."""
+    return add("".join(f"{line}\n" for line in ("\n[[collisions]]", f'operator = "{operator}"', *fields)))
+
+
+def landau(*fields):
+    """A continuous velocity grid and a Landau [[collisions]] table with these field lines."""
+    grid, table = sub("extent = 5.0", "extent = 5.0\ncontinuous = true"), collisions("landau", *fields)
+    return lambda text: table(grid(text))
+
+
+def wall2(line):
+    """One more field line of the diffuse wall 2."""
+    return sub("temperature = 1.2\n", f"temperature = 1.2\n{line}\n")
+
+
+def sod(line):
+    """The Sod profile, with this field line instead of the sine's amplitude."""
+    return sub('profile = "sine"\namplitude = 0.3', f'profile = "sod"\n{line}')
 
 
 def no_walls(text):
@@ -208,17 +64,119 @@ def no_walls(text):
         '[walls.2]\nkind = "diffuse"\ntemperature = 1.2\n', "")
 
 
-def wall2(text, line):
-    return replace(text, "temperature = 1.2\n", f"temperature = 1.2\n{line}\n")
-
-
-def sod(text, line):
-    return replace(text, 'profile = "sine"\namplitude = 0.3', f'profile = "sod"\n{line}')
-
-
-def landau(text, line):
-    text = replace(text, "extent = 5.0", "extent = 5.0\ncontinuous = true")
-    return text + f'\n[[collisions]]\noperator = "landau"\n{line}\n'
+# (label, edit of the base case text, word the error must contain)
+MALFORMED = [
+    ("toml syntax", add("\n[run\n"), "not valid TOML"),
+    ("unknown table", add("\n[foo]\nx = 1\n"), "unknown table"),
+    ("unknown field", sub('name = "t"', 'name = "t"\nspeed = 3'), "unknown field"),
+    ("t_end string", sub("t_end = 0.2", 't_end = "long"'), "t_end"),
+    ("negative t_end", sub("t_end = 0.2", "t_end = -1.0"), "t_end"),
+    ("dt zero", sub("dt = 0.01", "dt = 0.0"), "dt"),
+    ("dt nan", sub("dt = 0.01", "dt = nan"), "finite"),
+    ("dt > t_end", sub("dt = 0.01", "dt = 1.0"), "exceeds t_end"),
+    ("missing t_end", sub("t_end = 0.2\n", ""), "t_end is required"),
+    ("missing run", sub("[run]", "[runn]"), "unknown table"),
+    ("mesh kind", sub('kind = "interval"', 'kind = "sphere"'), "kind"),
+    ("mesh cells negative", sub("cells = 6", "cells = -6"), "cells"),
+    ("mesh length zero", sub("length = 1.0", "length = 0.0"), "length"),
+    ("mesh file missing", sub('kind = "interval"', 'kind = "file"\npath = "nope.msh"'), "not found"),
+    ("mesh file unreadable", sub('kind = "interval"', 'kind = "file"\npath = "garbage.msh"'),
+     "cannot read mesh"),
+    ("velocity dim", sub("dim = 2", "dim = 4"), "dim"),
+    ("velocity degree", sub("degree = 2", "degree = 0"), "degree"),
+    ("negative mass", sub("mass = 2.0", "mass = -2.0"), "mass"),
+    ("mass as string", sub("mass = 2.0", 'mass = "heavy"'), "mass"),
+    ("duplicate species", sub('name = "b"', 'name = "a"'), "unique"),
+    ("statistics", sub('mass = 1.0\n', 'mass = 1.0\nstatistics = "anyon"\n'), "statistics"),
+    ("negative temperature", sub("temperature = 1.0\n", "temperature = -1.0\n"), "temperature"),
+    ("negative density", sub("density = [1.0, 0.5]", "density = [1.0, -0.5]"), "density"),
+    ("density count", sub("density = [1.0, 0.5]", "density = [1.0, 0.5, 2.0]"), "per species"),
+    ("velocity grid too small", sub("temperature = 1.0\n", "temperature = 9.0\n"), "too small"),
+    ("velocity grid too coarse", sub("temperature = 1.0\n", "temperature = 0.01\n"), "too coarse"),
+    ("wall temperature too hot for the grid", sub("temperature = 1.2", "temperature = 30.0"),
+     "too small"),
+    ("unknown wall id", add('\n[walls.7]\nkind = "specular"\n'), "unknown boundary id"),
+    ("missing wall", sub('[walls.1]\nkind = "specular"\n', ""), "no wall condition"),
+    ("unknown wall kind", sub('kind = "specular"', 'kind = "sticky"'), "wall kind"),
+    ("bad accommodation", sub('kind = "specular"', 'kind = "maxwell"\naccommodation = 1.5'),
+     "accommodation"),
+    ("unknown collision operator", collisions("bgk"), "operator"),
+    ("negative collision rate", collisions("boltzmann", "rate = -1.0"), "rate"),
+    ("tail floor out of range", collisions("boltzmann", "tail_floor = 0.5"), "tail_floor"),
+    ("unknown collision form", collisions("boltzmann", 'form = "dsmc"'), "form"),
+    ("spectral with anisotropic kernel", collisions("boltzmann", 'kernel = "hard_spheres"', 'form = "spectral"'),
+     "isotropic"),
+    ("spectral with too few modes", collisions("boltzmann", 'form = "spectral"', "modes = 4"), "modes"),
+    ("spectral landau", landau('form = "spectral"'), "spectral"),
+    ("collocation landau", landau('form = "collocation"'), "collocation"),
+    ("landau needs continuous grid", collisions("landau"), "continuous"),
+    ("periodic with walls", sub("length = 1.0", "length = 1.0\nperiodic = true"), "periodic"),
+    ("arkimex without collisions", sub('ts_type = "rk"', 'ts_type = "arkimex"'), "arkimex"),
+    ("unsupported ts type", sub('ts_type = "rk"', 'ts_type = "warp"'), "TS type"),
+    ("prefixed solver option", sub('ts_adapt_type = "none"', 'dgk_ts_adapt_type = "none"'),
+     "prefix"),
+    ("sine amplitude", sub("amplitude = 0.3", "amplitude = 1.5"), "amplitude"),
+    # numbers beyond range, sizes beyond the machine
+    ("400-digit t_end", sub("t_end = 0.2", "t_end = 1" + "0" * 400), "t_end"),
+    ("400-digit mesh cells", sub("cells = 6", "cells = 1" + "0" * 400), "cells"),
+    ("400-digit solver integer", add("snes_max_it = 1" + "0" * 400 + "\n"), "snes_max_it"),
+    ("3V velocity grid too large", sub("dim = 2\ncells = 4\ndegree = 2", "dim = 3\ncells = 40\ndegree = 8"), "GiB"),
+    ("velocity cells huge", sub("cells = 4", "cells = 100000"), "[velocity]"),
+    ("mesh cells 3e9", sub("cells = 6", "cells = 3000000000"), "[mesh]"),
+    ("periodic interval with 2 cells", lambda t: no_walls(replace(t, "cells = 6", "cells = 2\nperiodic = true")),
+     "at least 3 cells"),
+    ("two lengths for an interval", sub("length = 1.0", "length = [1.0, 5.0]"), "one number"),
+    # booleans, strings and non-finite values where numbers belong
+    ("boolean in density list", sub("density = [1.0, 0.5]", "density = [true, 0.5]"), "density"),
+    ("wall velocity string", wall2('velocity = ["fast", 0.0]'), "velocity"),
+    ("wall velocity nan", wall2("velocity = [0.0, nan]"), "finite"),
+    ("wall velocity component count", wall2("velocity = [0.0, 0.1, 0.0]"), "velocity component"),
+    ("wall velocity outside the velocity box", wall2("velocity = [0.0, 50.0]"), "walls.2"),
+    ("wall field of another kind", wall2("accommodation = 0.5"), "accommodation"),
+    ("wall id with a leading zero", add('\n[walls."01"]\nkind = "diffuse"\n'), "leading zeros"),
+    ("negative transport speed", sub("[solver]", "[scaling]\ntransport_speed = -1.0\n\n[solver]"),
+     "transport_speed"),
+    # fields of other profiles and operators, malformed sub-tables
+    ("sod with a short left list", sod("left = {density = [1.0]}"), "left"),
+    ("sod with an unknown key", sod("left = {pressure = 2.0}"), "unknown field"),
+    ("amplitude with sod", sod("amplitude = 0.3"), "not apply"),
+    ("left table with sine", sub("amplitude = 0.3", "amplitude = 0.3\nleft = {density = 2.0}"),
+     "not apply"),
+    ("landau nu ragged", landau("nu = [[1.0, 0.5], [0.5]]"), "nu"),
+    ("landau nu not numbers", landau('nu = [["a", 1.0], [1.0, 1.0]]'), "nu"),
+    ("landau potential capitalised", landau('potential = "Coulomb"'), "lower case"),
+    ("landau with a boltzmann kernel", landau('kernel = "hard_spheres"'), "not apply"),
+    ("coulomb_log without coulomb", landau("coulomb_log = 10.0"), "not apply"),
+    ("gamma without vhs", collisions("boltzmann", "gamma = 0.5"), "gamma"),
+    ("modes of the weak form", collisions("boltzmann", "modes = 32"), "modes"),
+    ("spectral modes huge", collisions("boltzmann", 'form = "spectral"', "modes = 100000"), "modes"),
+    ("sphere points huge", collisions("boltzmann", "sphere_points = 1000000"), "sphere_points"),
+    ("species name with a slash", sub('name = "a"', 'name = "a/b"'), "name"),
+    ("species name with a newline", sub('name = "a"', 'name = "a\\nb"'), "name"),
+    ("empty output", lambda t: re.sub(r'output = ".*"', 'output = ""', t), "output"),
+    # [solver]: a case file tunes solvers, it never runs code or writes files
+    ("python preconditioner", add('pc_python_type = "/tmp/evil.py:X"\n'), "command line"),
+    ("python snes", add('snes_python_type = "code.interact"\n'), "command line"),
+    ("python ksp type", add('ksp_type = "python"\n'), "Python"),
+    ("monitor writing a file", add('ts_monitor = "ascii:/tmp/clobbered.txt"\n'), "true/false"),
+    ("view", add("ts_view = true\n"), "command line"),
+    ("matrix viewer", add('ksp_view_mat = "binary:/tmp/clobbered.bin"\n'), "command line"),
+    ("trajectory", add("ts_save_trajectory = true\n"), "command line"),
+    ("trajectory directory", add('ts_trajectory_dirname = "elsewhere"\n'), "command line"),
+    ("vtk monitor", add('ts_monitor_solution_vtk = "f-%03d.vts"\n'), "command line"),
+    ("options file", add('options_file = "other.opts"\n'), "ts_, snes_"),
+    ("log view", add('log_view = "ascii"\n'), "ts_, snes_"),
+    ("path as a value", add('pc_factor_mat_solver_type = "../../x:y"\n'), "name"),
+    ("max time overrides t_end", add("ts_max_time = 0.05\n"), "t_end"),
+    ("max steps overrides t_end", add("ts_max_steps = 3\n"), "t_end"),
+    ("ts_dt overrides dt", add("ts_dt = 0.5\n"), "t_end"),
+    ("exact final time", add('ts_exact_final_time = "interpolate"\n'), "t_end"),
+    ("upper-case max time", add("TS_MAX_TIME = 0.05\n"), "t_end"),
+    ("upper-case arkimex without collisions", sub('ts_type = "rk"', 'TS_TYPE = "ARKIMEX"'),
+     "arkimex"),
+    ("upper-case unknown TS type", sub('ts_type = "rk"', 'TS_Type = "Bogus"'), "bogus"),
+    ("one option spelt twice", add('TS_TYPE = "ssp"\n'), "twice"),
+]
 
 
 def check_malformed(tmp_path, edit, word, run):

@@ -53,6 +53,34 @@ def random_state(mix, rng, rows=3, spread=0.3):
                                degenerate="fermi", t_ref=T_REF)
 
 
+#: densities and unequal temperatures of :func:`two_temperature_state`'s species a and b
+UNEQUAL_DENSITIES, UNEQUAL_TEMPERATURES = [1.0, 0.5], [1.2, 0.8]
+
+
+def two_temperature_state():
+    """Species a and b (masses 1 and 4) at rest with :data:`UNEQUAL_DENSITIES` and
+    :data:`UNEQUAL_TEMPERATURES`, on 2V grids of 4 cells (extent 4).
+
+    Returns
+    -------
+    tuple
+        (mixture, its Landau operator, the state row (1, size), the temperature T_∞ = Σ n_i T_i / Σ n_i
+        it relaxes to).
+    """
+    species = [Species("a", 1.0), Species("b", 4.0)]
+    mix = make_mixture(2, species, cells=4, extent=4.0)
+    op = Landau(mix)
+    n, T0 = UNEQUAL_DENSITIES, UNEQUAL_TEMPERATURES
+    X = np.concatenate([equilibrium(g, s, ni, 0.0, Ti, check=False)
+                        for s, g, ni, Ti in zip(species, mix.grids, n, T0)])[None]
+    return mix, op, X, np.dot(n, T0) / np.sum(n)
+
+
+def species_temperatures(mix, X):
+    """Each species' moment temperature of the first row of X."""
+    return np.array([temperature(Xi[0], g, s) for Xi, g, s in zip(mix.split(X), mix.grids, mix.species)])
+
+
 class NewtonFailure(AssertionError):
     pass
 
@@ -318,18 +346,12 @@ def test_temperature_relaxation_to_mixture_temperature():
     """Unequal species temperatures relax to T_∞ = Σ n_i T_i / Σ n_i (energy conservation, zero
     drift); the final state is the discrete equilibrium, where the moment temperatures coincide
     (grids scaled by sqrt(T_ref/m_i) make the species' discrete Maxwellians similar)."""
-    species = [Species("a", 1.0), Species("b", 4.0)]
-    mix = make_mixture(2, species, cells=4, extent=4.0)
-    op = Landau(mix)
-    n, T0 = [1.0, 0.5], [1.2, 0.8]
-    X = np.concatenate([equilibrium(g, s, ni, 0.0, Ti, check=False)
-                        for s, g, ni, Ti in zip(species, mix.grids, n, T0)])[None]
-    T_inf = np.dot(n, T0) / np.sum(n)
-    Tmix0 = mixture_temperature(mix.split(X), mix.grids, species)[0]
+    mix, op, X, T_inf = two_temperature_state()
+    Tmix0 = mixture_temperature(mix.split(X), mix.grids, mix.species)[0]
     assert abs(Tmix0 - T_inf) <= 1e-12
     X = relax(op, X, 2e3, 0.05)
-    assert abs(mixture_temperature(mix.split(X), mix.grids, species)[0] - T_inf) <= 1e-12
-    Ts = [temperature(Xi[0], g, s) for Xi, g, s in zip(mix.split(X), mix.grids, species)]
+    assert abs(mixture_temperature(mix.split(X), mix.grids, mix.species)[0] - T_inf) <= 1e-12
+    Ts = species_temperatures(mix, X)
     assert np.allclose(Ts, T_inf, rtol=1e-9, atol=0), (Ts, T_inf)
     assert np.abs(op.rhs(X)).max() <= 1e-10 * X.max()
 
@@ -447,28 +469,18 @@ def test_implicit_steps_beyond_explicit_limit():
     Theory: for y' = −(y − y_∞)/τ backward Euler's error is (Δt/2τ)(t/τ)e^{−t/τ}|y(0) − y_∞| + O(Δt²)
     ≤ Δt/(2eτ)|y(0) − y_∞|; asserted with a factor 1.5 for the faster non-thermal modes and O(Δt²).
     Measured: error 3.8e-3 against the estimate 4.3e-3 (asserted ≤ 6.4e-3); halving Δt gives 1.9e-3."""
-    species = [Species("a", 1.0), Species("b", 4.0)]
-    mix = make_mixture(2, species, cells=4, extent=4.0)
-    op = Landau(mix)
-    n, T0 = [1.0, 0.5], [1.2, 0.8]
-    X0 = np.concatenate([equilibrium(g, s, ni, 0.0, Ti, check=False)
-                         for s, g, ni, Ti in zip(species, mix.grids, n, T0)])[None]
-    T_inf = np.dot(n, T0) / np.sum(n)
+    mix, op, X0, T_inf = two_temperature_state()
     dt, steps = 0.1, 8
     assert dt >= 20 * explicit_dt_limit(op, X0)
-
-    def temps(X):
-        return np.array([temperature(Xi[0], g, s) for Xi, g, s in zip(mix.split(X), mix.grids, species)])
-
     runs = {k: backward_euler(op, X0, dt / k, steps=steps * k)[::k] for k in (1, 2, 4)}
-    T = {k: np.array([temps(X) for X in h]) for k, h in runs.items()}
+    T = {k: np.array([species_temperatures(mix, X) for X in h]) for k, h in runs.items()}
     T_ref = 2 * T[4] - T[2]
     times = dt * np.arange(steps + 1)
     gap = T_ref[:, 0] - T_ref[:, 1]
     tau = times[-1] / math.log(gap[0] / gap[-1])
     assert gap[-1] < 0.6 * gap[0]                          # real relaxation happened in the window
     err1, err2 = np.abs(T[1] - T_ref).max(), np.abs(T[2] - T_ref).max()
-    bound = 1.5 * dt / (2 * math.e * tau) * np.max(np.abs(np.array(T0) - T_inf))
+    bound = 1.5 * dt / (2 * math.e * tau) * np.max(np.abs(np.array(UNEQUAL_TEMPERATURES) - T_inf))
     assert err1 <= bound, (err1, bound)
     assert 1.7 <= err1 / err2 <= 2.3, err1 / err2          # first order in Δt
     c0 = mix.conserved(X0)

@@ -10,12 +10,11 @@ steady case run, equal at the initial state to the operator's own fraction.
 """
 import math
 import os
-import subprocess
-import sys
 
 import h5py
 import numpy as np
 import pytest
+from cases import case_text, run_cli
 
 from dgkinetic import Mixture, Species, VelocityGrid, equilibrium
 from dgkinetic.collisions.boltzmann import Boltzmann
@@ -148,70 +147,15 @@ def test_spectral_positive_parts_fraction():
 
 
 # ------------------------------------------------------------------------------------------ case runs
-CASE = """
-[run]
-name = "limited"
-output = "{out}"
-t_end = 0.03
-dt = 0.01
-diagnostics_every = 1
-checkpoint_every = 0
-plot = false
-progress = false
-
-[mesh]
-kind = "interval"
-cells = 4
-length = 1.0
-
-[velocity]
-dim = 2
-cells = 4
-degree = 2
-extent = 5.0
-
-[[species]]
-name = "a"
-mass = 1.0
-
-[[species]]
-name = "b"
-mass = 2.0
-
-[initial]
-profile = "sine"
-amplitude = 0.3
-density = [1.0, 0.5]
-temperature = 1.0
-
-[walls.1]
-kind = "specular"
-
-[walls.2]
-kind = "specular"
-
-[solver]
-ts_type = "rk"
-ts_adapt_type = "none"
-
-[[collisions]]
-operator = "boltzmann"
-kernel = "hard_spheres"
-form = "collocation"
-tail_floor = 1e-4
-
-[[collisions]]
-operator = "boltzmann"
-kernel = "hard_spheres"
-form = "collocation"
-rate = 0.5
-"""
+#: two hard-sphere collocation operators on a specular box, the first with a tail floor
+CASE = dict(run={"name": "limited", "t_end": 0.03, "checkpoint_every": 0}, mesh={"cells": 4},
+            walls={1: {"kind": "specular"}, 2: {"kind": "specular"}},
+            collisions=[{"operator": "boltzmann", "kernel": "hard_spheres", "form": "collocation", "tail_floor": 1e-4},
+                        {"operator": "boltzmann", "kernel": "hard_spheres", "form": "collocation", "rate": 0.5}])
 
 
 def _run(path):
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    return subprocess.run([sys.executable, "-m", "dgkinetic.cli", "run", str(path)], capture_output=True,
-                          text=True, timeout=900, cwd=ROOT, env=env)
+    return run_cli("run", str(path), timeout=900, cwd=ROOT)
 
 
 def _initial_rows(path, densities=None):
@@ -233,7 +177,7 @@ def test_time_dependent_case_writes_the_column(tmp_path):
     constant multiple of one equilibrium at every node, so the domain's fraction is that row's), the
     unfloored one exactly 0; the closing line names the first only."""
     path = tmp_path / "case.toml"
-    path.write_text(CASE.format(out=tmp_path / "out"))
+    path.write_text(case_text(tmp_path / "out", **CASE))
     proc = _run(path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     with h5py.File(tmp_path / "out" / "diagnostics.h5") as h:

@@ -3,10 +3,9 @@ lengths their .geo files describe, and a case file can use them (``[mesh] kind =
 import math
 import os
 import re
-import subprocess
-import sys
 
 import pytest
+from cases import case_text, run_cli
 
 import firedrake as fd
 
@@ -109,72 +108,24 @@ def test_cylinder_channel():
     assert fd.assemble((y * (y - H)) ** 2 * fd.ds(3)) == pytest.approx(0.0, abs=1e-28)
 
 
-CASE = """
-[run]
-name = "{name}"
-output = "{out}"
-t_end = 0.01
-dt = 0.001
-plot = false
-progress = false
-
-[mesh]
-kind = "file"
-path = "{path}"
-
-[velocity]
-dim = 2
-cells = 4
-degree = 2
-extent = 5.0
-
-[[species]]
-name = "ar"
-
-[initial]
-density = 1.0
-temperature = 1.0
-"""
-
+#: the walls of each mesh's case
 WALLS = {
     # lid-driven cavity: diffuse walls, the lid (4) moving along x
-    "cavity": """
-[walls.1]
-kind = "diffuse"
-temperature = 1.0
-
-[walls.2]
-kind = "diffuse"
-temperature = 1.0
-
-[walls.3]
-kind = "diffuse"
-temperature = 1.0
-
-[walls.4]
-kind = "diffuse"
-temperature = 1.0
-velocity = [0.2, 0.0]
-""",
+    "cavity": {**{i: {"kind": "diffuse", "temperature": 1.0} for i in (1, 2, 3)},
+               4: {"kind": "diffuse", "temperature": 1.0, "velocity": [0.2, 0.0]}},
     # flow past the cylinder: inflow, outflow, specular channel walls, diffuse cylinder
-    "cylinder_channel": """
-[walls.1]
-kind = "inflow"
-density = [1.0]
-velocity = [0.5, 0.0]
-temperature = 1.0
-
-[walls.2]
-kind = "outflow"
-
-[walls.3]
-kind = "specular"
-
-[walls.5]
-kind = "diffuse"
-temperature = 1.0
-""",
+    "cylinder_channel": {1: {"kind": "inflow", "density": [1.0], "velocity": [0.5, 0.0], "temperature": 1.0},
+                         2: {"kind": "outflow"}, 3: {"kind": "specular"}, 5: {"kind": "diffuse", "temperature": 1.0}},
 }
+
+
+def mesh_case(name, out, path):
+    """A one-species case on the mesh file ``path`` with the walls of ``WALLS[name]``."""
+    return case_text(out, run={"name": name, "t_end": 0.01, "dt": 0.001, "diagnostics_every": None,
+                               "checkpoint_every": None},
+                     mesh={"kind": "file", "cells": None, "length": None, "path": path},
+                     species=[{"name": "ar"}], initial={"profile": None, "amplitude": None, "density": 1.0},
+                     walls=WALLS[name], solver=None)
 
 
 @pytest.mark.parametrize("name", ["cavity", "cylinder_channel"])
@@ -182,9 +133,7 @@ def test_case_file_with_mesh_passes_check(tmp_path, name):
     # a relative path, resolved against the case file's directory
     path = os.path.relpath(os.path.join(MESHES, name + ".msh"), tmp_path)
     case = tmp_path / "case.toml"
-    case.write_text(CASE.format(name=name, out=tmp_path / "out", path=path) + WALLS[name])
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    r = subprocess.run([sys.executable, "-m", "dgkinetic.cli", "check", str(case)], capture_output=True,
-                       text=True, timeout=600, env=env)
+    case.write_text(mesh_case(name, tmp_path / "out", path))
+    r = run_cli("check", str(case))
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"{case}: ok"

@@ -8,8 +8,10 @@ def test_root_exports_what_a_user_writes():
     for name in dgkinetic.__all__:
         assert getattr(dgkinetic, name) is not None, name
     from dgkinetic.solver import KineticSolver
+    from dgkinetic.splitting import StrangSplitting
     from dgkinetic.walls import Diffuse
     assert dgkinetic.KineticSolver is KineticSolver and dgkinetic.Diffuse is Diffuse
+    assert "StrangSplitting" in dgkinetic.__all__ and dgkinetic.StrangSplitting is StrangSplitting
 
 
 def test_import_does_not_initialise_petsc():

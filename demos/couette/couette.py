@@ -39,39 +39,24 @@ stress should sit ~5% above the slip curve drawn with Gass's μ, as it does; at 
 Writes output/couette/{couette.h5, couette.png}.
 """
 import math
-import os
 
-from dgkinetic.demo_support import output_dir, run_demo
+from dgkinetic.demo_support import channel_to_steady, check_parameters, knudsen_sweep, run_demo, write_knudsen_sweep
 
 DEFAULTS = {"knudsen": [10.0, 3.0, 1.0, 0.3, 0.1, 0.05], "wall_speed": 0.2, "cells": 8, "degree": 1,
             "velocity_cells": 4, "extent": 4.5, "sphere": 8, "tolerance": 5e-4, "t_max": 10.0,
             "output": ""}
 
 
-def _check(p: dict) -> None:
-    from dgkinetic.errors import InputError
-    kn = p["knudsen"]
-    if not kn or any(not (math.isfinite(k) and k > 0) for k in kn):
-        raise InputError(f"knudsen must be positive numbers, got {kn}")
-    if not (0 < p["wall_speed"] <= 1.0):
-        raise InputError(f"wall_speed must be in (0, 1] (units of √(T_w/m)), got {p['wall_speed']}")
-    if p["velocity_cells"] % 2:
-        raise InputError(f"velocity_cells must be even (v_x = 0 on a cell edge), got {p['velocity_cells']}")
-    for key in ("tolerance", "t_max"):
-        if not p[key] > 0:
-            raise InputError(f"{key} must be positive, got {p[key]}")
-
-
 def main(**overrides) -> dict:
     import numpy as np
     from dgkinetic import Mixture, Species, VelocityGrid
-    from dgkinetic.channel import Channel, sonine_transport_coefficients
-    from dgkinetic.reference.channel_flow import free_molecular_shear_stress, hard_sphere_viscosity, rate_for_knudsen
+    from dgkinetic.channel import sonine_transport_coefficients
+    from dgkinetic.reference.channel_flow import free_molecular_shear_stress, hard_sphere_viscosity
     from dgkinetic.collisions.boltzmann import Boltzmann
     from dgkinetic.collisions.kernels import HardSpheres
     from dgkinetic.walls import Diffuse
     p = dict(DEFAULTS, **overrides)
-    _check(p)
+    check_parameters(p, "knudsen", "wall_speed", "even_velocity_cells", "tolerance", "t_max")
     U = float(p["wall_speed"])
     ar = Species("Ar", mass=1.0, diameter=1.0)
     grid = VelocityGrid(2, p["velocity_cells"], 2, extent=p["extent"], scale=ar.thermal_speed(1.0))
@@ -80,60 +65,40 @@ def main(**overrides) -> dict:
     mu_ratio = sonine_transport_coefficients(op)[0] / hard_sphere_viscosity(1.0, 1.0, 1.0, 2)
     P_fm = free_molecular_shear_stress(1.0, U, 1.0, 1.0)
     walls = Diffuse(1.0, (0.0, -U / 2)), Diffuse(1.0, (0.0, U / 2))
-    crossing = 1.0 / np.min(np.abs(grid.nodes[:, 0]))          # slowest molecules cross the gap in L/min|v_x|
-    knudsen = [math.inf] + sorted(p["knudsen"], reverse=True)
-    rows = []
-    for kn in knudsen:
-        free = math.isinf(kn)
+
+    def run(kn):
         # initial state: the Navier–Stokes–Maxwell-slip profile (at rest when free-molecular)
-        slope = 0.0 if free else U / (1.0 + 2.0 * kn)
+        slope = 0.0 if math.isinf(kn) else U / (1.0 + 2.0 * kn)
+        velocity = lambda x: np.stack([0.0 * x[:, 0], slope * (x[:, 0] - 0.5)], axis=1)
         mean_free_time = kn / math.sqrt(math.pi / 2)               # λ/v̄, v̄ = √(πT/(2m)) in 2D
-        velocity = lambda x, s=slope: np.stack([0.0 * x[:, 0], s * (x[:, 0] - 0.5)], axis=1)
-        channel = Channel(mix, *walls, cells=p["cells"], degree=p["degree"], initial=([1.0], [velocity], [1.0]),
-                          collisions=[] if free else [(op, rate_for_knudsen(kn, 1.0, 1.0, 1.0, 2))],
-                          collision_step=0.3 * mean_free_time if not free else 0.1)
-        n0 = channel.numbers()
-        stress = lambda ch: ch.mean_wall_fluxes()["shear_stress"]
-        t_min = 1.5 * crossing if free else min(1.5 * crossing, 3 * mean_free_time)
-        # collisionless runs are cheap, and their wall re-emissions settle slowly: converge them further
-        hist = channel.run_to_steady(stress, tolerance=p["tolerance"] / (10 if free else 1), check_every=0.5,
-                                     t_min=t_min, t_max=3 * t_min if free else max(p["t_max"], t_min))
+        channel, hist, drift = channel_to_steady(mix, walls, op, kn, p, ([1.0], [velocity], [1.0]), mean_free_time,
+                                                 lambda ch: ch.mean_wall_fluxes()["shear_stress"])
         prof = channel.profiles()
-        rows.append({"ratio": hist["value"][-1] / P_fm, "x": prof["x"], "u": prof["velocity"][:, 1] / U,
-                     "T": prof["temperature"], "interior": np.mean(prof["shear_stress"]) / P_fm,
-                     "time": channel.time, "converged": hist["converged"], "change": hist["change"],
-                     "drift": float(np.max(np.abs(channel.numbers() - n0) / n0))})
-        print(f"Kn = {kn:<5g} P_xy/P_FM = {rows[-1]['ratio']:.5f}  (t = {channel.time:.1f}, "
-              f"converged {hist['converged']}, last change {hist['change']:.1e})", flush=True)
-    kn = np.array(knudsen)
-    result = {"knudsen": kn, "stress_ratio": np.array([r["ratio"] for r in rows]),
-              "interior_stress_ratio": np.array([r["interior"] for r in rows]),
+        row = {"ratio": hist["value"][-1] / P_fm, "x": prof["x"], "u": prof["velocity"][:, 1] / U,
+               "T": prof["temperature"], "interior": np.mean(prof["shear_stress"]) / P_fm,
+               "time": channel.time, "converged": hist["converged"], "change": hist["change"], "drift": drift}
+        return row, (f"P_xy/P_FM = {row['ratio']:.5f}  (t = {channel.time:.1f}, converged {hist['converged']}, "
+                     f"last change {hist['change']:.1e})")
+
+    kn, c = knudsen_sweep(p["knudsen"], run)
+    result = {"knudsen": kn, "stress_ratio": c["ratio"], "interior_stress_ratio": c["interior"],
               "navier_stokes": 2 * kn, "navier_stokes_slip": 1.0 / (1.0 + 1.0 / (2 * kn)),
-              "x": rows[0]["x"], "velocity_y": np.array([r["u"] for r in rows]),
-              "temperature": np.array([r["T"] for r in rows]), "time": np.array([r["time"] for r in rows]),
-              "converged": np.array([r["converged"] for r in rows]),
-              "number_drift": np.array([r["drift"] for r in rows]), "viscosity_ratio": mu_ratio,
+              "x": c["x"][0], "velocity_y": c["u"], "temperature": c["T"], "time": c["time"],
+              "converged": c["converged"], "number_drift": c["drift"], "viscosity_ratio": mu_ratio,
               "free_molecular_stress": P_fm}
     result["output"] = _write(result, p)
     return result
 
 
 def _write(r: dict, p: dict) -> str:
-    import numpy as np
-    from dgkinetic.output import write_arrays
-    from dgkinetic.plotting import plot_knudsen_sweep, plot_profiles_by_knudsen, save_figure, subplots
-    out = output_dir("couette", p)
-    write_arrays(os.path.join(out, "couette.h5"), r,
-                  {"free_molecular_stress": r["free_molecular_stress"], "viscosity_ratio": r["viscosity_ratio"],
-                   "wall_speed": p["wall_speed"]})
-    fig, ax = subplots(1, 2, figsize=(11, 4))
-    plot_knudsen_sweep(ax[0], r["knudsen"], r["stress_ratio"], "P_xy", "Boltzmann, hard disks",
-                       [("Navier–Stokes, no slip: 2Kn", "--", lambda k: 2 * k, 0.6),
-                        ("NS + Maxwell slip: 2Kn/(1+2Kn)", ":", lambda k: 2 * k / (1 + 2 * k), np.inf)])
-    plot_profiles_by_knudsen(ax[1], r["x"], r["knudsen"], r["velocity_y"], "u_y / U_w", ("no slip", [-0.5, 0.5]))
-    fig.suptitle(f"Couette flow, argon (hard disks, 1D2V), U_w = {p['wall_speed']:g}")
-    save_figure(fig, os.path.join(out, "couette.png"))
-    return out
+    return write_knudsen_sweep(
+        r, p, "couette", {"free_molecular_stress": r["free_molecular_stress"], "viscosity_ratio": r["viscosity_ratio"],
+                          "wall_speed": p["wall_speed"]},
+        (r["stress_ratio"], "P_xy", "Boltzmann, hard disks",
+         [("Navier–Stokes, no slip: 2Kn", "--", lambda k: 2 * k, 0.6),
+          ("NS + Maxwell slip: 2Kn/(1+2Kn)", ":", lambda k: 2 * k / (1 + 2 * k), math.inf)]),
+        (r["velocity_y"], "u_y / U_w", ("no slip", [-0.5, 0.5])),
+        f"Couette flow, argon (hard disks, 1D2V), U_w = {p['wall_speed']:g}")
 
 
 if __name__ == "__main__":

@@ -22,9 +22,8 @@ direction at ±4.5 thermal speeds) and the space mesh (4 × P2) keep P_xy/P_FM w
 refined grid's value (bench/bench_flows.py --refine).
 """
 import math
-import os
 
-from dgkinetic.demo_support import output_dir, run_demo
+from dgkinetic.demo_support import check_parameters, knudsen_sweep, run_demo, steady_state, write_knudsen_sweep
 
 DEFAULTS = {"knudsen": [10.0, 1.0, 0.3, 0.1, 0.03, 0.01], "wall_speed": 0.35, "cells": 4, "degree": 2,
             "velocity_cells": 4, "velocity_degree": 3, "extent": 4.5, "output": ""}
@@ -39,20 +38,12 @@ def main(**overrides) -> dict:
 
     import firedrake as fd
     from dgkinetic import Mixture, PhaseSpace, Species, VelocityGrid
-    from dgkinetic.reference.channel_flow import free_molecular_shear_stress, rate_for_knudsen
+    from dgkinetic.reference.channel_flow import free_molecular_shear_stress
     from dgkinetic.collisions.kernels import HardSpheres
     from dgkinetic.collisions.spectral import SpectralBoltzmann
-    from dgkinetic.errors import InputError
-    from dgkinetic.solver import KineticProblem
-    from dgkinetic.steady import SteadySolver
     from dgkinetic.walls import Diffuse
     p = dict(DEFAULTS, **overrides)
-    if not p["knudsen"] or any(not (math.isfinite(k) and k > 0) for k in p["knudsen"]):
-        raise InputError(f"knudsen must be positive numbers, got {p['knudsen']}")
-    if not 0 < p["wall_speed"] <= 1.0:
-        raise InputError(f"wall_speed must be in (0, 1] (units of √(T_w/m)), got {p['wall_speed']}")
-    if p["velocity_cells"] % 2:
-        raise InputError(f"velocity_cells must be even (v_x = 0 on a cell edge), got {p['velocity_cells']}")
+    check_parameters(p, "knudsen", "wall_speed", "even_velocity_cells")
     U = float(p["wall_speed"])
     ar = Species("Ar", mass=1.0, diameter=1.0)
     grid = VelocityGrid(3, p["velocity_cells"], p["velocity_degree"], extent=p["extent"])
@@ -62,48 +53,39 @@ def main(**overrides) -> dict:
     op = SpectralBoltzmann(mix, HardSpheres())
     walls = {1: Diffuse(1.0, (0.0, -U / 2)), 2: Diffuse(1.0, (0.0, U / 2))}
     P_fm = free_molecular_shear_stress(1.0, U, 1.0, 1.0)
-    knudsen = [math.inf] + sorted(p["knudsen"], reverse=True)
-    rows = []
-    for kn in knudsen:
-        collisions = [] if math.isinf(kn) else [(op, rate_for_knudsen(kn, 1.0, 1.0, 1.0, 3))]
-        solver = SteadySolver(KineticProblem(phase, f0, walls=walls, collisions=collisions))
-        solver.solve()
+    order = np.argsort(phase.node_coordinates[:, 0])
+
+    def run(kn):
+        solver = steady_state(phase, f0, walls, op, kn)
         X = solver.rows
         vn, fhat = solver.transport.boundary_state(X)
         nx = solver.transport.boundary.normals[:, 0]
         stress = (vn * fhat * mix.weights * nx[:, None]) @ (mix.masses * mix.velocities[:, 1])
-        order = np.argsort(phase.node_coordinates[:, 0])
         u_y = (X[order] * mix.weights) @ mix.velocities[:, 1] / (X[order] @ mix.weights)
-        rows.append({"ratio": float(np.mean(stress)) / P_fm, "imbalance": float(np.ptp(stress) / abs(np.mean(stress))),
-                     "u": u_y / U, "sweeps": solver.stats["sweeps"]})
-        print(f"Kn = {kn:<5g} P_xy/P_FM = {rows[-1]['ratio']:.5f}  (Navier–Stokes with slip "
-              f"{navier_stokes(kn) if math.isfinite(kn) else float('nan'):.5f}; {solver.stats['sweeps']} sweeps, "
-              f"walls agree to {rows[-1]['imbalance']:.0e})", flush=True)
-    kn = np.array(knudsen)
-    result = {"knudsen": kn, "stress_ratio": np.array([r["ratio"] for r in rows]),
+        row = {"ratio": float(np.mean(stress)) / P_fm, "imbalance": float(np.ptp(stress) / abs(np.mean(stress))),
+               "u": u_y / U, "sweeps": solver.stats["sweeps"]}
+        return row, (f"P_xy/P_FM = {row['ratio']:.5f}  (Navier–Stokes with slip "
+                     f"{navier_stokes(kn) if math.isfinite(kn) else float('nan'):.5f}; {solver.stats['sweeps']} "
+                     f"sweeps, walls agree to {row['imbalance']:.0e})")
+
+    kn, c = knudsen_sweep(p["knudsen"], run)
+    result = {"knudsen": kn, "stress_ratio": c["ratio"],
               "navier_stokes_slip": np.array([navier_stokes(k) if math.isfinite(k) else np.nan for k in kn]),
               "navier_stokes": np.array([navier_stokes(k, slip=False) for k in kn]),
-              "x": phase.node_coordinates[np.argsort(phase.node_coordinates[:, 0]), 0],
-              "velocity_y": np.array([r["u"] for r in rows]), "sweeps": np.array([r["sweeps"] for r in rows]),
-              "imbalance": np.array([r["imbalance"] for r in rows]), "free_molecular_stress": P_fm}
+              "x": phase.node_coordinates[order, 0], "velocity_y": c["u"], "sweeps": c["sweeps"],
+              "imbalance": c["imbalance"], "free_molecular_stress": P_fm}
     result["output"] = _write(result, p)
     return result
 
 
 def _write(r: dict, p: dict) -> str:
-    from dgkinetic.output import write_arrays
-    from dgkinetic.plotting import plot_knudsen_sweep, plot_profiles_by_knudsen, save_figure, subplots
-    out = output_dir("couette_3v", p)
-    write_arrays(os.path.join(out, "couette_3v.h5"), {k: v for k, v in r.items() if k != "output"},
-                 {"wall_speed": p["wall_speed"]})
-    fig, ax = subplots(1, 2, figsize=(11, 4))
-    plot_knudsen_sweep(ax[0], r["knudsen"], r["stress_ratio"], "P_xy", "Boltzmann, hard spheres (3V, steady)",
-                       [("Navier–Stokes, no slip", "--", lambda k: navier_stokes(k, slip=False), 0.5),
-                        ("Navier–Stokes + hard-sphere slip", ":", navier_stokes, math.inf)])
-    plot_profiles_by_knudsen(ax[1], r["x"], r["knudsen"], r["velocity_y"], "u_y / U_w", ("no slip", [-0.5, 0.5]))
-    fig.suptitle(f"Couette flow, argon (hard spheres, 1D3V), U_w = {p['wall_speed']:g} √(kT/m): steady states")
-    save_figure(fig, os.path.join(out, "couette_3v.png"))
-    return out
+    return write_knudsen_sweep(
+        r, p, "couette_3v", {"wall_speed": p["wall_speed"]},
+        (r["stress_ratio"], "P_xy", "Boltzmann, hard spheres (3V, steady)",
+         [("Navier–Stokes, no slip", "--", lambda k: navier_stokes(k, slip=False), 0.5),
+          ("Navier–Stokes + hard-sphere slip", ":", navier_stokes, math.inf)]),
+        (r["velocity_y"], "u_y / U_w", ("no slip", [-0.5, 0.5])),
+        f"Couette flow, argon (hard spheres, 1D3V), U_w = {p['wall_speed']:g} √(kT/m): steady states")
 
 
 if __name__ == "__main__":

@@ -22,9 +22,8 @@ cells instead of 4 change nothing. The 1D2V hard-disk sweep with time stepping i
 beside this file.
 """
 import math
-import os
 
-from dgkinetic.demo_support import output_dir, run_demo
+from dgkinetic.demo_support import check_parameters, knudsen_sweep, run_demo, steady_state, write_knudsen_sweep
 
 DEFAULTS = {"knudsen": [10.0, 1.0, 0.3, 0.1, 0.03, 0.01], "t_left": 1.0, "t_right": 1.4, "cells": 4,
             "degree": 2, "velocity_cells": 6, "velocity_degree": 3, "extent": 5.5, "output": ""}
@@ -34,19 +33,15 @@ def main(**overrides) -> dict:
     import numpy as np
 
     import firedrake as fd
-    from dgkinetic import Diffuse, KineticProblem, Mixture, PhaseSpace, SpectralBoltzmann, Species, SteadySolver
-    from dgkinetic import HardSpheres, VelocityGrid
+    from dgkinetic import Diffuse, HardSpheres, Mixture, PhaseSpace, SpectralBoltzmann, Species, VelocityGrid
     from dgkinetic.errors import InputError
-    from dgkinetic.reference.channel_flow import (fourier_heat_flux_navier_stokes, free_molecular_heat_flux,
-                                                  rate_for_knudsen)
+    from dgkinetic.reference.channel_flow import fourier_heat_flux_navier_stokes, free_molecular_heat_flux
     p = dict(DEFAULTS, **overrides)
-    if not p["knudsen"] or any(not (math.isfinite(k) and k > 0) for k in p["knudsen"]):
-        raise InputError(f"knudsen must be positive numbers, got {p['knudsen']}")
+    check_parameters(p, "knudsen")
     t0, tl = float(p["t_left"]), float(p["t_right"])
     if not (0 < t0 and 0 < tl and t0 != tl):
         raise InputError(f"t_left and t_right must be positive and different, got {t0}, {tl}")
-    if p["velocity_cells"] % 2:
-        raise InputError(f"velocity_cells must be even (v_x = 0 on a cell edge), got {p['velocity_cells']}")
+    check_parameters(p, "even_velocity_cells")
     grid = VelocityGrid(3, p["velocity_cells"], p["velocity_degree"], extent=p["extent"])
     mix = Mixture([Species("Ar", mass=1.0, diameter=1.0)], [grid])
     phase = PhaseSpace(fd.IntervalMesh(p["cells"], 1.0), mix, degree=p["degree"])
@@ -54,13 +49,10 @@ def main(**overrides) -> dict:
     op = SpectralBoltzmann(mix, HardSpheres())
     walls = {1: Diffuse(t0), 2: Diffuse(tl)}
     q_fm = free_molecular_heat_flux(1.0, t0, tl, 1.0, 3)
-    knudsen = [math.inf] + sorted(p["knudsen"], reverse=True)
     order = np.argsort(phase.node_coordinates[:, 0])
-    rows = []
-    for kn in knudsen:
-        collisions = [] if math.isinf(kn) else [(op, rate_for_knudsen(kn, 1.0, 1.0, 1.0, 3))]
-        solver = SteadySolver(KineticProblem(phase, f0, walls=walls, collisions=collisions))
-        solver.solve()
+
+    def run(kn):
+        solver = steady_state(phase, f0, walls, op, kn)
         X = solver.rows
         fluxes = solver.transport.wall_fluxes(X)
         q = np.array([-fluxes["wall1_energy"], fluxes["wall2_energy"]])    # along +x at each wall
@@ -69,16 +61,15 @@ def main(**overrides) -> dict:
         temperature = 2.0 * energy / (3.0 * n)                               # the gas is at rest
         # the jump theory is first order in Kn: drawn and printed for Kn ≤ 1 only
         theory = (q_fm if math.isinf(kn) else fourier_heat_flux_navier_stokes(kn, t0, tl) if kn <= 1 else math.nan)
-        rows.append({"ratio": float(np.mean(q)) / q_fm, "imbalance": float(np.ptp(q) / abs(np.mean(q))),
-                     "T": (temperature - t0) / (tl - t0), "sweeps": solver.stats["sweeps"], "theory": theory / q_fm})
-        print(f"Kn = {kn:<5g} q/q_FM = {rows[-1]['ratio']:.5f}  (Fourier with jump {rows[-1]['theory']:.5f}; "
-              f"{solver.stats['sweeps']} sweeps, walls agree to {rows[-1]['imbalance']:.0e})", flush=True)
-    kn = np.array(knudsen)
-    result = {"knudsen": kn, "heat_flux_ratio": np.array([r["ratio"] for r in rows]),
-              "fourier_jump": np.array([r["theory"] for r in rows]),
-              "x": phase.node_coordinates[order, 0], "temperature": np.array([r["T"] for r in rows]),
-              "sweeps": np.array([r["sweeps"] for r in rows]),
-              "imbalance": np.array([r["imbalance"] for r in rows]), "free_molecular_heat_flux": q_fm}
+        row = {"ratio": float(np.mean(q)) / q_fm, "imbalance": float(np.ptp(q) / abs(np.mean(q))),
+               "T": (temperature - t0) / (tl - t0), "sweeps": solver.stats["sweeps"], "theory": theory / q_fm}
+        return row, (f"q/q_FM = {row['ratio']:.5f}  (Fourier with jump {row['theory']:.5f}; "
+                     f"{solver.stats['sweeps']} sweeps, walls agree to {row['imbalance']:.0e})")
+
+    kn, c = knudsen_sweep(p["knudsen"], run)
+    result = {"knudsen": kn, "heat_flux_ratio": c["ratio"], "fourier_jump": c["theory"],
+              "x": phase.node_coordinates[order, 0], "temperature": c["T"], "sweeps": c["sweeps"],
+              "imbalance": c["imbalance"], "free_molecular_heat_flux": q_fm}
     result["output"] = _write(result, p)
     return result
 
@@ -86,25 +77,17 @@ def main(**overrides) -> dict:
 def _write(r: dict, p: dict) -> str:
     import numpy as np
 
-    from dgkinetic.output import write_arrays
-    from dgkinetic.plotting import plot_knudsen_sweep, plot_profiles_by_knudsen, save_figure, subplots
     from dgkinetic.reference.channel_flow import fourier_heat_flux_navier_stokes, free_molecular_heat_flux
-    out = output_dir("fourier_3v", p)
-    write_arrays(os.path.join(out, "fourier_3v.h5"), {k: v for k, v in r.items() if k != "output"},
-                 {"t_left": p["t_left"], "t_right": p["t_right"]})
     t0, tl = p["t_left"], p["t_right"]
     q_fm = free_molecular_heat_flux(1.0, t0, tl, 1.0, 3)
-    fig, ax = subplots(1, 2, figsize=(11, 4))
-    plot_knudsen_sweep(ax[0], r["knudsen"], r["heat_flux_ratio"], "q_x", "Boltzmann, hard spheres (3V, steady)",
-                       [("Fourier, no jump", "--",
-                         lambda k: np.vectorize(fourier_heat_flux_navier_stokes)(k, t0, tl, False) / q_fm, 0.5),
-                        ("Fourier + hard-sphere jump", ":",
-                         lambda k: np.vectorize(fourier_heat_flux_navier_stokes)(k, t0, tl) / q_fm, 1.0)])
-    plot_profiles_by_knudsen(ax[1], r["x"], r["knudsen"], r["temperature"], "(T − T₀) / (T_L − T₀)",
-                             ("no jump (linear)", [0.0, 1.0]))
-    fig.suptitle(f"Heat transfer, argon (hard spheres, 1D3V), walls at T = {t0:g} and {tl:g}: steady states")
-    save_figure(fig, os.path.join(out, "fourier_3v.png"))
-    return out
+    fourier = np.vectorize(fourier_heat_flux_navier_stokes)
+    return write_knudsen_sweep(
+        r, p, "fourier_3v", {"t_left": t0, "t_right": tl},
+        (r["heat_flux_ratio"], "q_x", "Boltzmann, hard spheres (3V, steady)",
+         [("Fourier, no jump", "--", lambda k: fourier(k, t0, tl, False) / q_fm, 0.5),
+          ("Fourier + hard-sphere jump", ":", lambda k: fourier(k, t0, tl) / q_fm, 1.0)]),
+        (r["temperature"], "(T − T₀) / (T_L − T₀)", ("no jump (linear)", [0.0, 1.0])),
+        f"Heat transfer, argon (hard spheres, 1D3V), walls at T = {t0:g} and {tl:g}: steady states")
 
 
 if __name__ == "__main__":

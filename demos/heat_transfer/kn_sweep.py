@@ -36,27 +36,20 @@ separation.py.
 Writes output/heat_transfer_kn/{kn_sweep.h5, kn_sweep.png}.
 """
 import math
-import os
 
-from dgkinetic.demo_support import output_dir, run_demo
+from dgkinetic.demo_support import channel_to_steady, check_parameters, knudsen_sweep, run_demo, write_knudsen_sweep
 
 DEFAULTS = {"knudsen": [10.0, 3.0, 1.0, 0.3], "t_left": 1.0, "t_right": 2.0, "cells": 8, "degree": 1,
             "velocity_cells": 6, "extent": 5.0, "sphere": 8, "tolerance": 2e-3, "t_max": 10.0, "output": ""}
 
 
-def check_parameters(p: dict) -> None:
+def _check(p: dict) -> None:
     """One-line InputError for parameters the sweep cannot use."""
     from dgkinetic.errors import InputError
-    kn = p["knudsen"]
-    if not kn or any(not (math.isfinite(k) and k > 0) for k in kn):
-        raise InputError(f"knudsen must be positive numbers, got {kn}")
+    check_parameters(p, "knudsen")
     if not (p["t_left"] > 0 and p["t_right"] > 0 and p["t_left"] != p["t_right"]):
         raise InputError(f"wall temperatures must be positive and different, got {p['t_left']}, {p['t_right']}")
-    if p["velocity_cells"] % 2:
-        raise InputError(f"velocity_cells must be even (v_x = 0 on a cell edge), got {p['velocity_cells']}")
-    for key in ("tolerance", "t_max"):
-        if not p[key] > 0:
-            raise InputError(f"{key} must be positive, got {p[key]}")
+    check_parameters(p, "even_velocity_cells", "tolerance", "t_max")
 
 
 def initial_moments(t_left: float, t_right: float, slope: float):
@@ -76,13 +69,13 @@ def initial_moments(t_left: float, t_right: float, slope: float):
 def main(**overrides) -> dict:
     import numpy as np
     from dgkinetic import Mixture, Species, VelocityGrid
-    from dgkinetic.channel import Channel, sonine_transport_coefficients
-    from dgkinetic.reference.channel_flow import free_molecular_heat_flux, hard_sphere_conductivity, rate_for_knudsen
+    from dgkinetic.channel import sonine_transport_coefficients
+    from dgkinetic.reference.channel_flow import free_molecular_heat_flux, hard_sphere_conductivity
     from dgkinetic.collisions.boltzmann import Boltzmann
     from dgkinetic.collisions.kernels import HardSpheres
     from dgkinetic.walls import Diffuse
     p = dict(DEFAULTS, **overrides)
-    check_parameters(p)
+    _check(p)
     T0, TL = float(p["t_left"]), float(p["t_right"])
     ar = Species("Ar", mass=1.0, diameter=1.0)
     grid = VelocityGrid(2, p["velocity_cells"], 2, extent=p["extent"], scale=ar.thermal_speed(0.5 * (T0 + TL)))
@@ -94,60 +87,40 @@ def main(**overrides) -> dict:
     # Fourier without jump: κ = κ₁√T with κ₁ = 2/(d_eff √π), d_eff = 1/(2√2 n Kn L)
     q_ns_per_kn = -(2.0 / 3.0) * 4 * math.sqrt(2.0 / math.pi) * (TL ** 1.5 - T0 ** 1.5)
     walls = Diffuse(T0), Diffuse(TL)
-    crossing = 1.0 / np.min(np.abs(grid.nodes[:, 0]))
-    knudsen = [math.inf] + sorted(p["knudsen"], reverse=True)
-    rows = []
-    for kn in knudsen:
-        free = math.isinf(kn)
-        slope = 0.0 if free else 1.0 / (1.0 + q_ns_per_kn * kn / q_fm)     # the bridging formula's profile
+
+    def run(kn):
+        slope = 0.0 if math.isinf(kn) else 1.0 / (1.0 + q_ns_per_kn * kn / q_fm)     # the bridging formula's profile
         density, temperature = initial_moments(T0, TL, slope)
         mean_free_time = kn / math.sqrt(math.pi * 0.5 * (T0 + TL) / 2)
-        channel = Channel(mix, *walls, cells=p["cells"], degree=p["degree"],
-                          initial=([density], [np.zeros(2)], [temperature]),
-                          collisions=[] if free else [(op, rate_for_knudsen(kn, 1.0, 1.0, 1.0, 2))],
-                          collision_step=0.3 * mean_free_time if not free else 0.1)
-        n0 = channel.numbers()
-        flux = lambda ch: ch.mean_wall_fluxes()["energy"]
-        t_min = 1.5 * crossing if free else min(1.5 * crossing, 3 * mean_free_time)
-        # collisionless runs are cheap, and their wall re-emissions settle slowly: converge them further
-        hist = channel.run_to_steady(flux, tolerance=p["tolerance"] / (10 if free else 1), check_every=0.5,
-                                     t_min=t_min, t_max=3 * t_min if free else max(p["t_max"], t_min))
+        channel, hist, drift = channel_to_steady(mix, walls, op, kn, p, ([density], [np.zeros(2)], [temperature]),
+                                                 mean_free_time, lambda ch: ch.mean_wall_fluxes()["energy"])
         prof = channel.profiles()
-        rows.append({"ratio": hist["value"][-1] / q_fm, "interior": np.mean(prof["heat_flux"]) / q_fm,
-                     "x": prof["x"], "T": prof["temperature"], "n": prof["density"][0], "time": channel.time,
-                     "converged": hist["converged"], "drift": float(np.max(np.abs(channel.numbers() - n0) / n0))})
-        print(f"Kn = {kn:<5g} q/q_FM = {rows[-1]['ratio']:.5f}  (t = {channel.time:.1f}, converged "
-              f"{hist['converged']}, last change {hist['change']:.1e}, wall imbalance {hist['imbalance']:.1e})",
-              flush=True)
-    kn = np.array(knudsen)
+        row = {"ratio": hist["value"][-1] / q_fm, "interior": np.mean(prof["heat_flux"]) / q_fm,
+               "x": prof["x"], "T": prof["temperature"], "n": prof["density"][0], "time": channel.time,
+               "converged": hist["converged"], "drift": drift}
+        return row, (f"q/q_FM = {row['ratio']:.5f}  (t = {channel.time:.1f}, converged {hist['converged']}, "
+                     f"last change {hist['change']:.1e}, wall imbalance {hist['imbalance']:.1e})")
+
+    kn, c = knudsen_sweep(p["knudsen"], run)
     ns = q_ns_per_kn * kn / q_fm
-    result = {"knudsen": kn, "heat_flux_ratio": np.array([r["ratio"] for r in rows]),
-              "interior_heat_flux_ratio": np.array([r["interior"] for r in rows]),
-              "fourier": ns, "fourier_jump": 1.0 / (1.0 + 1.0 / ns), "x": rows[0]["x"],
-              "temperature": np.array([r["T"] for r in rows]), "density": np.array([r["n"] for r in rows]),
-              "time": np.array([r["time"] for r in rows]), "converged": np.array([r["converged"] for r in rows]),
-              "number_drift": np.array([r["drift"] for r in rows]), "conductivity_ratio": np.array(kappa_ratio),
-              "free_molecular_heat_flux": q_fm, "fourier_per_knudsen": q_ns_per_kn / q_fm}
+    result = {"knudsen": kn, "heat_flux_ratio": c["ratio"], "interior_heat_flux_ratio": c["interior"],
+              "fourier": ns, "fourier_jump": 1.0 / (1.0 + 1.0 / ns), "x": c["x"][0], "temperature": c["T"],
+              "density": c["n"], "time": c["time"], "converged": c["converged"], "number_drift": c["drift"],
+              "conductivity_ratio": np.array(kappa_ratio), "free_molecular_heat_flux": q_fm,
+              "fourier_per_knudsen": q_ns_per_kn / q_fm}
     result["output"] = _write(result, p)
     return result
 
 
 def _write(r: dict, p: dict) -> str:
-    import numpy as np
-    from dgkinetic.output import write_arrays
-    from dgkinetic.plotting import plot_knudsen_sweep, plot_profiles_by_knudsen, save_figure, subplots
-    out = output_dir("heat_transfer_kn", p)
-    write_arrays(os.path.join(out, "kn_sweep.h5"), r, {k: v for k, v in r.items() if isinstance(v, float)})
     c = r["fourier_per_knudsen"]
-    fig, ax = subplots(1, 2, figsize=(11, 4))
-    plot_knudsen_sweep(ax[0], r["knudsen"], r["heat_flux_ratio"], "q_x", "Boltzmann, hard disks",
-                       [(f"Fourier, no jump: {c:.2f} Kn", "--", lambda k: c * k, 1.2 / c),
-                        ("Fourier + jump (bridging)", ":", lambda k: 1 / (1 + 1 / (c * k)), np.inf)])
-    plot_profiles_by_knudsen(ax[1], r["x"], r["knudsen"], r["temperature"], "temperature",
-                             ("no jump", [p["t_left"], p["t_right"]]))
-    fig.suptitle(f"Heat transfer, argon (hard disks, 1D2V), walls at T = {p['t_left']:g} and {p['t_right']:g}")
-    save_figure(fig, os.path.join(out, "kn_sweep.png"))
-    return out
+    return write_knudsen_sweep(
+        r, p, "heat_transfer_kn", {k: v for k, v in r.items() if isinstance(v, float)},
+        (r["heat_flux_ratio"], "q_x", "Boltzmann, hard disks",
+         [(f"Fourier, no jump: {c:.2f} Kn", "--", lambda k: c * k, 1.2 / c),
+          ("Fourier + jump (bridging)", ":", lambda k: 1 / (1 + 1 / (c * k)), math.inf)]),
+        (r["temperature"], "temperature", ("no jump", [p["t_left"], p["t_right"]])),
+        f"Heat transfer, argon (hard disks, 1D2V), walls at T = {p['t_left']:g} and {p['t_right']:g}", "kn_sweep")
 
 
 if __name__ == "__main__":

@@ -25,42 +25,35 @@ Writes output/heat_transfer_separation/{separation.h5, separation.png}.
 import math
 import os
 
-from dgkinetic.demo_support import output_dir, run_demo
+from dgkinetic.demo_support import argon_krypton, check_parameters, knudsen_collisions, output_dir, run_demo
 from kn_sweep import initial_moments   # the script's own directory is on sys.path
 
 DEFAULTS = {"knudsen": 0.25, "t_left": 1.0, "t_right": 1.5, "cells": 8, "degree": 1, "velocity_cells": 4,
             "extent": 4.9, "sphere": 8, "tolerance": 5e-3, "t_max": 6.0, "output": ""}
-MASSES = {"Ar": 1.0, "Kr": 83.80 / 39.95}
-DIAMETERS = {"Ar": 1.0, "Kr": 1.13}
 
 
 def main(**overrides) -> dict:
     import numpy as np
-    from dgkinetic import Mixture, Species, VelocityGrid
+    from dgkinetic import Mixture, VelocityGrid
     from dgkinetic.channel import Channel
-    from dgkinetic.reference.channel_flow import rate_for_knudsen
     from dgkinetic.collisions.boltzmann import Boltzmann
     from dgkinetic.collisions.kernels import HardSpheres
-    from dgkinetic.errors import InputError
     from dgkinetic.walls import Diffuse
     p = dict(DEFAULTS, **overrides)
+    check_parameters(p, "knudsen", "cold_wall_first")
     kn, T0, TL = float(p["knudsen"]), float(p["t_left"]), float(p["t_right"])
-    if not (math.isfinite(kn) and kn > 0):
-        raise InputError(f"knudsen must be a positive number, got {kn}")
-    if not (0 < T0 < TL):
-        raise InputError(f"need 0 < t_left < t_right (the cold wall at x = 0), got {T0}, {TL}")
-    species = [Species(name, mass=MASSES[name], diameter=DIAMETERS[name]) for name in ("Ar", "Kr")]
+    species = argon_krypton()
     grids = [VelocityGrid(2, p["velocity_cells"], 2, extent=p["extent"], scale=s.thermal_speed(T0))
              for s in species]
     mix = Mixture(species, grids)
     op = Boltzmann(mix, HardSpheres(), sphere=p["sphere"], tail_floor=1e-6)
-    rate = rate_for_knudsen(kn, 1.0, 1.0, 1.0, 2)
     # start from the single-gas guess of the temperature profile, equimolar everywhere
     density, temperature = initial_moments(T0, TL, 1.0 / (1.0 + 5.5 * kn))
     half = lambda x: 0.5 * density(x)
     mean_free_time = kn / math.sqrt(math.pi * T0 / 2)
     channel = Channel(mix, Diffuse(T0), Diffuse(TL), cells=p["cells"], degree=p["degree"],
-                      initial=([half, half], [np.zeros(2)] * 2, [temperature] * 2), collisions=[(op, rate)],
+                      initial=([half, half], [np.zeros(2)] * 2, [temperature] * 2),
+                      collisions=knudsen_collisions(op, kn),
                       collision_step=0.3 * mean_free_time)
     n0 = channel.numbers()
 

@@ -37,22 +37,19 @@ import os
 
 import numpy as np
 
-from dgkinetic.demo_support import output_dir, run_demo
+from dgkinetic.demo_support import argon_krypton, check_parameters, knudsen_collisions, output_dir, run_demo
 
 DEFAULTS = {"knudsen": 0.3, "t_left": 1.0, "t_right": 1.5, "cells": 4, "degree": 1, "velocity_cells": 4,
             "velocity_degree": 2, "extent": 4.0, "radial_points": 8, "sphere_degree": 5, "output": ""}
-MASSES = {"Ar": 1.0, "Kr": 83.80 / 39.95}
-DIAMETERS = {"Ar": 1.0, "Kr": 1.13}
 
 
 def main(**overrides) -> dict:
     import time
 
-    from dgkinetic import Mixture, Species, VelocityGrid
-    from dgkinetic.reference.channel_flow import free_molecular_heat_flux, rate_for_knudsen
+    from dgkinetic import Mixture, VelocityGrid
+    from dgkinetic.reference.channel_flow import free_molecular_heat_flux
     from dgkinetic.collisions.kernels import HardSpheres
     from dgkinetic.collisions.spectral import SpectralBoltzmann
-    from dgkinetic.errors import InputError
     from dgkinetic.moments import mixture_temperature
     from dgkinetic.phase_space import PhaseSpace
     from dgkinetic.solver import KineticProblem
@@ -62,13 +59,10 @@ def main(**overrides) -> dict:
     from mpi4py import MPI
 
     p = dict(DEFAULTS, **overrides)
+    check_parameters(p, "knudsen", "cold_wall_first")
     kn, T0, TL = float(p["knudsen"]), float(p["t_left"]), float(p["t_right"])
-    if not (math.isfinite(kn) and kn > 0):
-        raise InputError(f"knudsen must be a positive number, got {kn}")
-    if not (0 < T0 < TL):
-        raise InputError(f"need 0 < t_left < t_right (the cold wall at x = 0), got {T0}, {TL}")
     start = time.process_time()
-    species = [Species(name, mass=MASSES[name], diameter=DIAMETERS[name]) for name in ("Ar", "Kr")]
+    species = argon_krypton()
     t_ref = TL                        # grids scaled to the hot wall: 4 thermal speeds there (extent 4)
     grids = [VelocityGrid(3, p["velocity_cells"], p["velocity_degree"], extent=p["extent"],
                           scale=s.thermal_speed(t_ref)) for s in species]
@@ -83,7 +77,7 @@ def main(**overrides) -> dict:
     f0 = phase.local_equilibrium([half, half], [np.zeros(3)] * 2, [temperature] * 2)
     op = SpectralBoltzmann(mix, HardSpheres(), radial_points=p["radial_points"], sphere_degree=p["sphere_degree"])
     walls = {1: Diffuse(T0), 2: Diffuse(TL)}
-    problem = KineticProblem(phase, f0, walls=walls, collisions=[(op, rate_for_knudsen(kn, 1.0, 1.0, 1.0, 3))])
+    problem = KineticProblem(phase, f0, walls=walls, collisions=knudsen_collisions(op, kn))
     solver = SteadySolver(problem, comm=comm)
     numbers0 = solver.numbers0
     solver.solve()

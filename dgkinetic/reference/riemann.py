@@ -20,9 +20,14 @@ import numpy as np
 __all__ = ["riemann_star", "euler_riemann", "outer_wave_speeds"]
 
 
+def _sound_speed(rho: float, p: float, gamma: float) -> float:
+    """c = √(γ p/ρ)."""
+    return math.sqrt(gamma * p / rho)
+
+
 def _pressure_function(p: float, rho: float, pk: float, gamma: float) -> tuple[float, float]:
     """Velocity jump across the wave of one side and its derivative in p (shock or rarefaction)."""
-    c = math.sqrt(gamma * pk / rho)
+    c = _sound_speed(rho, pk, gamma)
     if p > pk:
         a, b = 2.0 / ((gamma + 1) * rho), (gamma - 1) / (gamma + 1) * pk
         s = math.sqrt(a / (p + b))
@@ -52,7 +57,7 @@ def riemann_star(left, right, gamma: float) -> tuple[float, float]:
         The two states separate so fast that a vacuum opens between them.
     """
     (rl, ul, pl), (rr, ur, pr) = left, right
-    cl, cr = math.sqrt(gamma * pl / rl), math.sqrt(gamma * pr / rr)
+    cl, cr = _sound_speed(rl, pl, gamma), _sound_speed(rr, pr, gamma)
     if 2 * (cl + cr) / (gamma - 1) <= ur - ul:
         raise ValueError("the Riemann problem creates vacuum")
     p = 0.5 * (pl + pr)
@@ -70,14 +75,14 @@ def riemann_star(left, right, gamma: float) -> tuple[float, float]:
 def _left_shock_speed(state, p_star: float, gamma: float) -> float:
     """Speed of a shock moving into the left state (ρ, u, p) with p* > p behind it."""
     rho, u, p = state
-    c = math.sqrt(gamma * p / rho)
+    c = _sound_speed(rho, p, gamma)
     return u - c * math.sqrt((gamma + 1) / (2 * gamma) * p_star / p + (gamma - 1) / (2 * gamma))
 
 
 def _left_wave(xi: np.ndarray, state, p_star: float, u_star: float, gamma: float) -> list[np.ndarray]:
     """(ρ, u, p) at ξ = x/t left of the contact (ξ ≤ u*), for the left state (ρ, u, p)."""
     rho, u, p = state
-    c = math.sqrt(gamma * p / rho)
+    c = _sound_speed(rho, p, gamma)
     g1 = (gamma - 1) / (gamma + 1)
     out = [np.full_like(xi, rho), np.full_like(xi, u), np.full_like(xi, p)]
     if p_star > p:                                          # shock
@@ -153,6 +158,6 @@ def outer_wave_speeds(left, right, gamma: float) -> tuple[float, float]:
         rho, u, p = state
         if p_star > p:
             return _left_shock_speed(state, p_star, gamma)
-        return u - math.sqrt(gamma * p / rho)
+        return u - _sound_speed(rho, p, gamma)
 
     return leftmost(left), -leftmost(_mirrored(right))
