@@ -452,6 +452,9 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
         self._gain_table = [[None] * S for _ in range(S)]
         self.loss_multiplier = [[None] * S for _ in range(S)]
         ku = P.k_unique
+        # self pairs whose kernel is Φ = c ρ^{d−2} (3D hard spheres, 2D Maxwell molecules): the gain in
+        # Carleman's form, no radial rule and no gain table (module docstring)
+        self._carleman = [self._carleman_tables(i) for i in range(S)]
         for i, si in enumerate(mixture.species):
             for j, sj in enumerate(mixture.species):
                 R = self.cutoffs[i, j]
@@ -466,6 +469,8 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                 for a in range(0, len(ku), step):
                     table[a:a + step] = wf @ _angular_transform(dim, rf[:, None] * ku[None, a:a + step])
                 self.loss_multiplier[i][j] = area * P.gather(table)
+                if i == j and self._carleman[i] is not None:
+                    continue
                 mu_j = self.masses[j] / (self.masses[i] + self.masses[j])
                 self._gain_table[i][j] = self.radial[i, j][:, None] * _angular_transform(
                     dim, mu_j * rho[:, None] * ku[None, :])
@@ -473,13 +478,10 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
                 and np.allclose(self.radial, self.radial.transpose(1, 0, 2), rtol=1e-12, atol=0.0)):
             raise InputError("spectral Boltzmann: the kernel must be symmetric in the pair (i, j) "
                              "(cross-section and cut-off)")
-        # self pairs whose kernel is Φ = c ρ^{d−2} (3D hard spheres, 2D Maxwell molecules): the gain in
-        # Carleman's form, no radial rule (module docstring)
-        self._carleman = [self._carleman_tables(i) for i in range(S)]
         # the gain multipliers on the rfft layout, kept if small (else gathered per radial node)
         self._gain_full = None
         if self._gain_full_bytes() <= self.GAIN_TABLE_BYTES:
-            self._gain_full = [[P.gather(t) for t in row] for row in self._gain_table]
+            self._gain_full = [[None if t is None else P.gather(t) for t in row] for row in self._gain_table]
         # sub-mixtures of each pair, for the per-pair conservation projection
         self._pairs = [(i, j) for i in range(S) for j in range(i, S)]
         self._pair_mixture = {(i, j): Mixture([mixture.species[i]] + ([mixture.species[j]] if j != i else []),
@@ -574,7 +576,8 @@ class SpectralBoltzmann(WithoutBracket, CollisionOperator):
     def nbytes(self) -> int:
         """Bytes of everything precomputed (transfer matrices, loss multipliers, radial tables)."""
         arrays = [m for mats in self.to_fourier + self.to_nodes for m in mats]
-        arrays += [m for row in self.loss_multiplier + self._gain_table + (self._gain_full or []) for m in row]
+        arrays += [m for row in self.loss_multiplier + self._gain_table + (self._gain_full or []) for m in row
+                   if m is not None]
         arrays += [self.radial, self.rho]
         arrays += [t for tables in self._carleman if tables is not None for t in tables]
         return int(sum(a.nbytes for a in arrays))
