@@ -108,6 +108,9 @@ class _FacetSet:
         self.normals = normals
         # ∫ λ_μ over its facet: the quadrature weight of each facet node
         self.node_weights = np.asarray(fd.assemble(side(mu) * meas).dat.data_ro_with_halos)[live]
+        # the same, 0 on the facet nodes another rank owns (a rank also sees its halo cells' facets):
+        # rank-local sums with these weights add up over the ranks to each facet node once
+        self.owned_weights = np.where(live < T.dof_dset.size, self.node_weights, 0.0)
 
     def markers(self, T, mesh, ids):
         """Boundary id of every (boundary) facet node; -1 where none."""
@@ -572,13 +575,14 @@ class Transport:
         h = np.empty_like(fhat)
         for Fi, Hi, s in zip(mix.split(fhat), mix.split(h), mix.species):
             Hi[...] = entropy_density(Fi, s.alpha)
-        per_node = (vn * h) @ mix.weights * self.boundary.node_weights
+        per_node = (vn * h) @ mix.weights * self.boundary.owned_weights
         return {f"wall {wid}": self.speed * float(np.sum(per_node[info["rows"]]))
                 for wid, info in self._wall_rows.items()}
 
     def wall_fluxes(self, X: np.ndarray) -> dict[str, float]:
-        """Outward fluxes through each wall (rank-local sums): per species the number, then the
-        momentum components and the energy of the mixture.
+        """Outward fluxes through each wall (rank-local sums over the facet nodes this rank owns, so
+        that their sum over the ranks is the wall's flux): per species the number, then the momentum
+        components and the energy of the mixture.
 
         Parameters
         ----------
@@ -596,7 +600,7 @@ class Transport:
         out = {}
         if self.boundary is None:
             return out
-        flux = self.boundary_flux(X) * mix.weights * self.boundary.node_weights[:, None] * self.speed
+        flux = self.boundary_flux(X) * mix.weights * self.boundary.owned_weights[:, None] * self.speed
         v = mix.velocities
         for wid, info in self._wall_rows.items():
             F = flux[info["rows"]].sum(axis=0)

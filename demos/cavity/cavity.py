@@ -170,14 +170,9 @@ def change_rate(old: dict, new: dict, interval: float, speed: float, comm) -> fl
 
 
 def wall_fluxes(solver) -> dict:
-    """Outward fluxes through each wall, summed over the ranks (:meth:`Transport.wall_fluxes`).
-
-    A rank's boundary facet nodes include those of its halo cells, which another rank owns: their rows
-    are zeroed here, so that each boundary facet (it has one cell, owned by one rank) counts once.
-    """
+    """Outward fluxes through each wall, summed over the ranks (:meth:`Transport.wall_fluxes`)."""
     comm = solver.phase.mesh.comm
     Xh = np.array(solver.state.dat.data_ro_with_halos).reshape(-1, solver.size)
-    Xh[solver.n:] = 0.0
     local = solver.transport.wall_fluxes(Xh)
     return {k: comm.allreduce(v) for k, v in sorted(local.items())}
 
