@@ -191,6 +191,20 @@ def residual(solver) -> float:
     return top / comm.allreduce(float(np.max(np.abs(X), initial=0.0)), op=MPI.MAX)
 
 
+def rank_split(comm, solver, operator) -> list:
+    """Print (rank 0) and return what each rank holds at start-up: its space nodes (the collision work is
+    per node), its unknowns, the collision operator's estimated working memory for its rows and its
+    resident memory so far."""
+    import resource
+    mem = operator.evaluation_bytes(min(solver.n, operator.chunk_rows), operator.sigma_batch) if operator else 0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows = comm.gather((solver.n, solver.n * solver.size, mem / 2 ** 20, rss), root=0)
+    if comm.rank == 0 and comm.size > 1:
+        print("  " + "; ".join(f"rank {k}: {n} space nodes, {u} unknowns, collisions ~{m:.0f} MiB, resident "
+                               f"{r:.0f} MiB" for k, (n, u, m, r) in enumerate(rows)), flush=True)
+    return rows
+
+
 def run(p: dict, knudsen: float, operator=None, comm=None) -> dict:
     """One cavity run to its steady state (module docstring: the stopping rule).
 
@@ -244,6 +258,7 @@ def run(p: dict, knudsen: float, operator=None, comm=None) -> dict:
             dt, stepping = solver.stable_step(), "arkimex"
     per_chunk = max(1, math.ceil(p["check_every"] / dt - 1e-9))
     dt = p["check_every"] / per_chunk
+    rank_split(comm, solver, operator if collisions else None)
     speed = abs(p["wall_speed"]) or 1.0
     fields = macroscopic(solver.rows, grid, species)
     history, t, converged = [], 0.0, False
@@ -259,6 +274,9 @@ def run(p: dict, knudsen: float, operator=None, comm=None) -> dict:
             converged = True
             break
     fluxes = wall_fluxes(solver)
+    stepping_seconds = comm.gather(solver.stats["wall_time"], root=0)
+    if comm.rank == 0 and comm.size > 1:
+        print("  time stepping per rank: " + ", ".join(f"{w:.1f} s" for w in stepping_seconds), flush=True)
     return {"rows": np.array(solver.rows), "coordinates": phase.node_coordinates, "fields": fields,
             "lid_stress": fluxes[f"wall{LID}_momentum_x"], "fluxes": fluxes, "number": np.array(number),
             "history": np.array(history), "time": t, "steps": solver.stats["steps"], "converged": converged,
