@@ -9,7 +9,7 @@ from demo_loader import load_demo
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMOS = os.path.join(ROOT, "demos")
 TESTED = {"relaxation", "grazing", "heat_transfer", "couette", "ternary_diffusion", "shock_tube", "quantum_relaxation",
-          "thermal_diffusion", "cavity"}
+          "thermal_diffusion", "cavity", "obstacle"}
 
 
 def test_every_demo_is_tested():
