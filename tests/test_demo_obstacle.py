@@ -128,3 +128,15 @@ def test_continuous_free_molecular_forms_and_the_velocity_grid_error(facets):
         e = obstacle.exact_drag(small(velocity_cells=cells))
         errors.append(abs(e["discrete"] / e["polygon"] - 1))
     assert errors[0] > errors[1] > errors[2]
+
+
+def test_main_writes_its_output(tmp_path):
+    """The demo's driver, free flight for one time unit: HDF5, VTK and figure written, the drag the exact
+    discrete value (as above), the history's drag constant from the first chunk on."""
+    r = obstacle.main(**dict(SMALL, vtk=True, plot=True, t_max=1.0, check_every=0.5, output=str(tmp_path)))
+    for name in ("obstacle.h5", "obstacle.png", "obstacle_free_molecular.pvd"):
+        assert (tmp_path / name).is_file(), name
+    run = r["runs"][math.inf]
+    assert run["drag"] == pytest.approx(r["exact"]["discrete"], rel=1e-13)
+    assert np.allclose(run["history"][:, 2], r["exact"]["discrete"], rtol=1e-13, atol=0)
+    assert not run["converged"] and run["time"] == pytest.approx(1.0)
