@@ -36,6 +36,7 @@ import time
 import numpy as np
 
 from dgkinetic.cli import start_petsc
+from fresh_process import run_case
 
 start_petsc([])                       # PETSc gets no options from this script's own command line
 import firedrake as fd  # noqa: E402
@@ -93,15 +94,7 @@ def couette(knudsen: float, mach: float, grid: dict, comm=None) -> dict:
 def in_fresh_process(knudsen: float, mach: float, grid: dict, ranks: int = 1) -> dict:
     """:func:`couette` in a new process (``ranks`` > 1: under mpiexec, the collisions shared)."""
     case = json.dumps({"knudsen": knudsen, "mach": mach, "grid": grid, "shared": ranks > 1})
-    cmd = [sys.executable, os.path.abspath(__file__), "--case", case]
-    if ranks > 1:
-        cmd = ["mpiexec", "-n", str(ranks)] + cmd
-    env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    line = next((t for t in proc.stdout.splitlines() if t.startswith("RESULT ")), None)
-    if proc.returncode != 0 or line is None:
-        raise RuntimeError(f"the case {case} failed: {proc.stderr.strip().splitlines()[-1:]}")
-    return json.loads(line[len("RESULT "):])
+    return run_case(__file__, case, ranks)
 
 
 def main():

@@ -101,6 +101,13 @@ def _knudsen(p: dict) -> str | None:
     return None
 
 
+def _knudsen_or_free_flight(p: dict) -> str | None:
+    kn = p["knudsen"]
+    if not kn or any(not float(k) > 0 for k in kn):
+        return f"knudsen must be positive numbers (inf for free flight), got {kn}"
+    return None
+
+
 def _wall_speed(p: dict) -> str | None:
     if not 0 < p["wall_speed"] <= 1.0:
         return f"wall_speed must be in (0, 1] (units of √(T_w/m)), got {p['wall_speed']}"
@@ -121,13 +128,14 @@ def _even_velocity_cells(p: dict) -> str | None:
 
 
 def _positive(key: str) -> Callable[[dict], str | None]:
-    return lambda p: None if p[key] > 0 else f"{key} must be positive, got {p[key]}"
+    return lambda p: None if math.isfinite(p[key]) and p[key] > 0 else f"{key} must be positive, got {p[key]}"
 
 
 #: check name → what it asks of the parameters (the message if they fail it, else None)
-CHECKS = {"knudsen": _knudsen, "wall_speed": _wall_speed, "cold_wall_first": _cold_wall_first,
-          "even_velocity_cells": _even_velocity_cells, "tolerance": _positive("tolerance"),
-          "t_max": _positive("t_max")}
+CHECKS = {"knudsen": _knudsen, "knudsen_or_free_flight": _knudsen_or_free_flight, "wall_speed": _wall_speed,
+          "cold_wall_first": _cold_wall_first, "even_velocity_cells": _even_velocity_cells,
+          **{key: _positive(key) for key in ("tolerance", "t_max", "t_max_collisions", "check_every",
+                                             "wall_temperature")}}
 
 
 def check_parameters(p: dict, *checks: str) -> None:
@@ -139,9 +147,10 @@ def check_parameters(p: dict, *checks: str) -> None:
         The demo's parameters.
     *checks
         Names in :data:`CHECKS`: ``knudsen`` a positive number, or a non-empty list of them;
+        ``knudsen_or_free_flight`` a non-empty list of positive numbers, inf allowed;
         ``wall_speed`` in (0, 1] (units of √(T_w/m)); ``cold_wall_first`` 0 < t_left < t_right;
-        ``even_velocity_cells`` (so that v_x = 0 lies on a cell edge); ``tolerance`` and ``t_max``
-        positive.
+        ``even_velocity_cells`` (so that v_x = 0 lies on a cell edge); ``tolerance``, ``t_max``,
+        ``t_max_collisions``, ``check_every`` and ``wall_temperature`` positive and finite.
     """
     from dgkinetic.errors import InputError
     for name in checks:

@@ -189,6 +189,29 @@ def read_checkpoint(path: str, mesh_name: str, comm=MPI.COMM_WORLD):
     return mesh, f, float(attrs["time"]), int(attrs["step"]), float(attrs["dt"])
 
 
+def write_vtk_fields(path: str, phase: PhaseSpace, fields: dict) -> None:
+    """Write nodal fields on the phase space's space mesh as DG Functions to a VTK file (ParaView).
+
+    Parameters
+    ----------
+    path
+        The ``.pvd`` file.
+    phase
+        Its space mesh and DG space hold the fields.
+    fields
+        Name → owned nodal values: shape (n,) for a scalar, (n, c) for a vector of c components.
+    """
+    V = phase.scalar_space
+    out = []
+    for name, value in fields.items():
+        value = np.asarray(value)
+        space = V if value.ndim == 1 else fd.VectorFunctionSpace(phase.mesh, V.ufl_element(), dim=value.shape[1])
+        f = fd.Function(space, name=name)
+        f.dat.data_wo[...] = value
+        out.append(f)
+    fd.VTKFile(path).write(*out)
+
+
 class MomentFields:
     """Per-species density, temperature and mean velocity as DG Functions (for VTK and plots)."""
 

@@ -93,19 +93,13 @@ def label(knudsen: float) -> str:
 
 def parameters(overrides: dict) -> dict:
     """DEFAULTS with the overrides, checked (InputError names what is wrong)."""
+    from dgkinetic.demo_support import check_parameters
     from dgkinetic.errors import InputError
     p = dict(DEFAULTS, **overrides)
-    kn = [float(k) for k in p["knudsen"]]
-    if not kn or any(not k > 0 for k in kn):
-        raise InputError(f"knudsen must be positive numbers (inf for free flight), got {p['knudsen']}")
-    p["knudsen"] = kn
+    check_parameters(p, "knudsen_or_free_flight", "even_velocity_cells", "tolerance", "check_every", "t_max")
+    p["knudsen"] = [float(k) for k in p["knudsen"]]
     if not (math.isfinite(p["wall_speed"]) and abs(p["wall_speed"]) <= 1.0):
         raise InputError(f"wall_speed must be in [-1, 1] (units of √(kT_w/m)), got {p['wall_speed']}")
-    if p["velocity_cells"] % 2:
-        raise InputError(f"velocity_cells must be even (the grid symmetric about v = 0), got {p['velocity_cells']}")
-    for key in ("tolerance", "check_every", "t_max"):
-        if not (math.isfinite(p[key]) and p[key] > 0):
-            raise InputError(f"{key} must be positive, got {p[key]}")
     if p["cells"] < 0:
         raise InputError(f"cells must be ≥ 0 (0: the mesh file), got {p['cells']}")
     return p
@@ -205,6 +199,33 @@ def rank_split(comm, solver, operator) -> list:
     return rows
 
 
+def march_to_steady(solver, grid, species, p: dict, dt: float, t_max: float, speed: float, record) -> tuple:
+    """Step ``solver`` from t = 0 in chunks of ``p["check_every"]`` (steps ``dt``) until the macroscopic
+    fields change by less than ``p["tolerance"]`` per unit time (:func:`change_rate`, velocities over
+    ``speed``) or ``t_max``. After each chunk ``(t, rate) + record()`` is appended to the history.
+
+    Returns
+    -------
+    tuple
+        (final fields, history array, t, converged)
+    """
+    comm = solver.phase.mesh.comm
+    fields = macroscopic(solver.rows, grid, species)
+    history, t, converged = [], 0.0, False
+    while t < t_max - 1e-12:
+        chunk = min(p["check_every"], t_max - t)
+        solver.solve(t + chunk, dt, t0=t)
+        t += chunk
+        new = macroscopic(solver.rows, grid, species)
+        rate = change_rate(fields, new, chunk, speed, comm)
+        fields = new
+        history.append((t, rate) + tuple(record()))
+        if rate < p["tolerance"]:
+            converged = True
+            break
+    return fields, np.array(history), t, converged
+
+
 def run(p: dict, knudsen: float, operator=None, comm=None) -> dict:
     """One cavity run to its steady state (module docstring: the stopping rule).
 
@@ -259,27 +280,16 @@ def run(p: dict, knudsen: float, operator=None, comm=None) -> dict:
     per_chunk = max(1, math.ceil(p["check_every"] / dt - 1e-9))
     dt = p["check_every"] / per_chunk
     rank_split(comm, solver, operator if collisions else None)
-    speed = abs(p["wall_speed"]) or 1.0
-    fields = macroscopic(solver.rows, grid, species)
-    history, t, converged = [], 0.0, False
-    while t < p["t_max"] - 1e-12:
-        chunk = min(p["check_every"], p["t_max"] - t)
-        solver.solve(t + chunk, dt, t0=t)
-        t += chunk
-        new = macroscopic(solver.rows, grid, species)
-        rate = change_rate(fields, new, chunk, speed, comm)
-        fields = new
-        history.append((t, rate, wall_fluxes(solver)[f"wall{LID}_momentum_x"]))
-        if rate < p["tolerance"]:
-            converged = True
-            break
+    fields, history, t, converged = march_to_steady(
+        solver, grid, species, p, dt, p["t_max"], abs(p["wall_speed"]) or 1.0,
+        lambda: (wall_fluxes(solver)[f"wall{LID}_momentum_x"],))
     fluxes = wall_fluxes(solver)
     stepping_seconds = comm.gather(solver.stats["wall_time"], root=0)
     if comm.rank == 0 and comm.size > 1:
         print("  time stepping per rank: " + ", ".join(f"{w:.1f} s" for w in stepping_seconds), flush=True)
     return {"rows": np.array(solver.rows), "coordinates": phase.node_coordinates, "fields": fields,
             "lid_stress": fluxes[f"wall{LID}_momentum_x"], "fluxes": fluxes, "number": np.array(number),
-            "history": np.array(history), "time": t, "steps": solver.stats["steps"], "converged": converged,
+            "history": history, "time": t, "steps": solver.stats["steps"], "converged": converged,
             "residual": residual(solver), "stepping": stepping, "dt": dt, "seconds": time.perf_counter() - start,
             "phase": phase, "solver": solver}
 
@@ -361,10 +371,11 @@ def main(**overrides) -> dict:
 
 
 def _write(result: dict, p: dict, comm) -> str:
+    from dgkinetic.output import write_vtk_fields
     out = output_dir("cavity", p)
     if p["vtk"]:
         for kn, r in result["runs"].items():
-            _write_vtk(os.path.join(out, f"cavity_{label(kn)}.pvd"), r)
+            write_vtk_fields(os.path.join(out, f"cavity_{label(kn)}.pvd"), r["phase"], r["fields"])
     if comm.rank == 0:
         from dgkinetic.output import write_arrays
         data = {"x": result["x"], "y": result["y"], "knudsen": result["knudsen"],
@@ -389,20 +400,6 @@ def _write(result: dict, p: dict, comm) -> str:
             _plot(result, p, os.path.join(out, "cavity.png"))
     comm.Barrier()
     return out
-
-
-def _write_vtk(path: str, r: dict) -> None:
-    """Density, velocity, temperature and heat flux as DG fields for ParaView."""
-    import firedrake as fd
-    phase = r["phase"]
-    V = phase.scalar_space
-    W = fd.VectorFunctionSpace(phase.mesh, V.ufl_element(), dim=3)
-    out = []
-    for name, value in r["fields"].items():
-        f = fd.Function(W if value.ndim == 2 else V, name=name)
-        f.dat.data_wo[...] = value
-        out.append(f)
-    fd.VTKFile(path).write(*out)
 
 
 def _plot(result: dict, p: dict, path: str) -> None:

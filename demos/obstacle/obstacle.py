@@ -105,17 +105,14 @@ DEFAULTS = {"knudsen": [math.inf, 1.0], "speed": 1.0, "wall_temperature": 1.0, "
 
 def parameters(overrides: dict) -> dict:
     """DEFAULTS with the overrides, checked (InputError names what is wrong)."""
+    from dgkinetic.demo_support import check_parameters
     from dgkinetic.errors import InputError
     p = dict(DEFAULTS, **overrides)
-    kn = [float(k) for k in p["knudsen"]]
-    if not kn or any(not k > 0 for k in kn):
-        raise InputError(f"knudsen must be positive numbers (inf for free flight), got {p['knudsen']}")
-    p["knudsen"] = kn
+    check_parameters(p, "knudsen_or_free_flight", "wall_temperature", "tolerance", "check_every", "t_max",
+                     "t_max_collisions")
+    p["knudsen"] = [float(k) for k in p["knudsen"]]
     if not (math.isfinite(p["speed"]) and 0 <= p["speed"] <= 2.0):
         raise InputError(f"speed must be in [0, 2] (units of √(kT/m)), got {p['speed']}")
-    for key in ("wall_temperature", "tolerance", "check_every", "t_max", "t_max_collisions"):
-        if not (math.isfinite(p[key]) and p[key] > 0):
-            raise InputError(f"{key} must be positive, got {p[key]}")
     if int(p["refine"]) != p["refine"] or not 0 <= p["refine"] <= 3:
         raise InputError(f"refine must be 0, 1, 2 or 3, got {p['refine']}")
     return p
@@ -338,25 +335,13 @@ def run(p: dict, knudsen: float, operator=None, comm=None, initial=None, walls_=
     dt = solver.stable_step()
     per_chunk = max(1, math.ceil(p["check_every"] / dt - 1e-9))
     dt = p["check_every"] / per_chunk
-    force = lambda: wall_fluxes(solver)
-    fields = macroscopic(solver.rows, grid, species)
-    history, t, converged = [], 0.0, False
-    while t < p["t_max"] - 1e-12:
-        chunk = min(p["check_every"], p["t_max"] - t)
-        solver.solve(t + chunk, dt, t0=t)
-        t += chunk
-        F = force()
-        new = macroscopic(solver.rows, grid, species)
-        rate = cavity.change_rate(fields, new, chunk, p["speed"] or 1.0, phase.mesh.comm)
-        fields = new
-        history.append((t, rate, F[f"wall{CYLINDER}_momentum_x"], F[f"wall{CYLINDER}_momentum_y"]))
-        if rate < p["tolerance"]:
-            converged = True
-            break
-    fluxes = force()
+    fields, history, t, converged = cavity.march_to_steady(
+        solver, grid, species, p, dt, p["t_max"], p["speed"] or 1.0,
+        lambda: (lambda F: (F[f"wall{CYLINDER}_momentum_x"], F[f"wall{CYLINDER}_momentum_y"]))(wall_fluxes(solver)))
+    fluxes = wall_fluxes(solver)
     return {"rows": np.array(solver.rows), "coordinates": phase.node_coordinates, "fields": fields,
             "drag": fluxes[f"wall{CYLINDER}_momentum_x"], "lift": fluxes[f"wall{CYLINDER}_momentum_y"],
-            "fluxes": fluxes, "history": np.array(history), "time": t, "steps": solver.stats["steps"],
+            "fluxes": fluxes, "history": history, "time": t, "steps": solver.stats["steps"],
             "converged": converged, "residual": residual(solver), "dt": dt,
             "seconds": time.perf_counter() - start, "phase": phase, "solver": solver}
 
@@ -410,8 +395,7 @@ def main(**overrides) -> dict:
 
 
 def _write(result: dict, p: dict, comm) -> str:
-    import firedrake as fd
-    from dgkinetic.output import write_arrays
+    from dgkinetic.output import write_arrays, write_vtk_fields
     out = output_dir("obstacle", p)
     gathered = {}
     for kn, r in result["runs"].items():
@@ -419,15 +403,7 @@ def _write(result: dict, p: dict, comm) -> str:
         fields = {k: np.concatenate(comm.allgather(np.asarray(v))) for k, v in r["fields"].items()}
         gathered[kn] = (xy, fields)
         if p["vtk"]:
-            phase = r["phase"]
-            V = phase.scalar_space
-            W = fd.VectorFunctionSpace(phase.mesh, V.ufl_element(), dim=3)
-            funcs = []
-            for name, value in r["fields"].items():
-                f = fd.Function(W if value.ndim == 2 else V, name=name)
-                f.dat.data_wo[...] = value
-                funcs.append(f)
-            fd.VTKFile(os.path.join(out, f"obstacle_{label(kn)}.pvd")).write(*funcs)
+            write_vtk_fields(os.path.join(out, f"obstacle_{label(kn)}.pvd"), r["phase"], r["fields"])
     if comm.rank == 0:
         data = {"knudsen": result["knudsen"], "drag": result["drag"]}
         attrs = {k: v for k, v in p.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

@@ -217,6 +217,7 @@ def end_states(grid, species):
 
 def parameters(overrides: dict) -> dict:
     """The demo's parameters: DEFAULTS, the overrides, then what :data:`PER_DIMENSION` gives for those at 0."""
+    from dgkinetic.demo_support import check_parameters
     from dgkinetic.errors import InputError
     p = dict(DEFAULTS, **overrides)
     if p["velocity_dim"] not in PER_DIMENSION:
@@ -224,8 +225,7 @@ def parameters(overrides: dict) -> dict:
     for key, value in PER_DIMENSION[p["velocity_dim"]].items():
         if not p[key]:
             p[key] = value
-    if not p["knudsen"] or any(not (k > 0) for k in map(float, p["knudsen"])):
-        raise InputError(f"knudsen must be positive numbers (inf for free flight), got {p['knudsen']}")
+    check_parameters(p, "knudsen_or_free_flight")
     return p
 
 
