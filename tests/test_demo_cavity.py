@@ -114,8 +114,8 @@ def test_cavity_on_two_ranks_is_the_serial_run():
     """The cavity at Kn = 1 (explicit RK3, half a time unit) distributed over the ranks of COMM_WORLD
     and on COMM_SELF: the same steps, lid stress, number history and fields to 1e-12 relative (the
     collision evaluations of fewer rows round alike; the halo exchange is exact). The wall fluxes count
-    each boundary facet once (Transport.wall_fluxes alone sums the halo cells' facets on both ranks: the
-    lid stress came out 1.49× the serial one)."""
+    each boundary facet once (before Transport.wall_fluxes kept to the facet nodes a rank owns, it summed
+    the halo cells' facets on both ranks: this test found the lid stress 1.49× the serial one)."""
     p = small(knudsen=[1.0], wall_speed=cavity.BENCHMARK_WALL_SPEED, check_every=0.25, t_max=0.5,
               tolerance=1e-300)
     op = cavity.collision_operator(cavity.gas(p)[2], p)

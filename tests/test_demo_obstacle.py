@@ -140,3 +140,24 @@ def test_main_writes_its_output(tmp_path):
     assert run["drag"] == pytest.approx(r["exact"]["discrete"], rel=1e-13)
     assert np.allclose(run["history"][:, 2], r["exact"]["discrete"], rtol=1e-13, atol=0)
     assert not run["converged"] and run["time"] == pytest.approx(1.0)
+
+
+@pytest.mark.parallel([1, 2])
+def test_obstacle_on_two_ranks_is_the_serial_run():
+    """Free flight past the cylinder for a quarter time unit, distributed over the ranks of COMM_WORLD and
+    on COMM_SELF: the same steps, drag and lift (each wall facet counted once, on the rank that owns it)
+    and the same state at every node to 1e-12 (the transport's halo exchange is exact)."""
+    from mpi4py import MPI
+    p = small(t_max=0.25, check_every=0.25)
+    shared = obstacle.run(p, math.inf, comm=MPI.COMM_WORLD)
+    serial = obstacle.run(p, math.inf, comm=MPI.COMM_SELF)
+    if MPI.COMM_WORLD.size > 1:
+        assert shared["phase"].n_owned < serial["phase"].n_owned              # the mesh is shared
+    assert shared["steps"] == serial["steps"]
+    assert shared["drag"] == pytest.approx(serial["drag"], rel=1e-12)
+    assert abs(shared["lift"] - serial["lift"]) <= 1e-12 * abs(serial["drag"])
+    xy = np.concatenate(MPI.COMM_WORLD.allgather(np.asarray(shared["coordinates"])))
+    rows = np.concatenate(MPI.COMM_WORLD.allgather(shared["rows"]))
+    index = {tuple(k): i for i, k in enumerate(np.round(serial["coordinates"], 8))}
+    order = np.array([index[tuple(k)] for k in np.round(xy, 8)])
+    assert np.allclose(rows, serial["rows"][order], rtol=0, atol=1e-12 * np.max(np.abs(serial["rows"])))
