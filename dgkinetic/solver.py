@@ -222,7 +222,9 @@ class LinearisedBGK:
         #: φ = (1, v, |v|²) at every velocity node, (size, d+2)
         self.phi = np.concatenate([np.ones((len(V), 1)), V, np.sum(V * V, axis=1, keepdims=True)], axis=1)
         self.weights = mixture.weights
-        self.diagonal = None
+        #: shift + ν, ν f and W ν per node (n, size); G and K per species, (n, d+2, d+2): set by update
+        self.diagonal = self.U = self.V = None
+        self.G, self.K = [], []
 
     def update(self, shift: float, frequency: np.ndarray, X: np.ndarray) -> None:
         """Set the state: ``shift``, the rate-weighted loss frequencies ν and the rows X, shape (n, size)."""
