@@ -209,7 +209,7 @@ def write_vtk_fields(path: str, phase: PhaseSpace, fields: dict) -> None:
         f = fd.Function(space, name=name)
         f.dat.data_wo[...] = value
         out.append(f)
-    fd.VTKFile(path).write(*out)
+    fd.VTKFile(path, comm=phase.mesh.comm).write(*out)
 
 
 class MomentFields:

@@ -8,7 +8,7 @@ solver pins the numbers to those of the initial state, N_i⁰, by solving
     F̃(f) = F(f) + ε Σ_i (N_i(f) − N_i⁰) g_i = 0,      g_i = (species i of f⁰)/N_i⁰,
 
 whose every solution has N_i = N_i⁰ (each term of F integrates to zero over phase space) and hence
-F = 0. ε is the inverse transit time max|v_x|/ℓ (ℓ the length of the domain).
+F = 0. ε is the inverse transit time max|v_a|/ℓ (ℓ the length of the domain, the square root of its area in 2D).
 
 Newton's method on F̃ runs in PETSc SNES (options prefix ``dgk_steady_``: every SNES/KSP option
 applies, e.g. ``-dgk_steady_snes_monitor``, ``-dgk_steady_ksp_type fgmres``) with matrix-free
@@ -18,8 +18,9 @@ Jacobian-vector products (finite differences of F̃, PETSc's MFFD) and GMRES, pr
 
 the exact Jacobian of the transport with its walls and of the loss term −ν f of the collisions
 with their collision frequency ν(x, v) frozen at the Newton iterate. P is, velocity node by velocity
-node, one advection–absorption problem in space ("a transport sweep"): on an interval mesh a dense
-n_x × n_x block per velocity node, inverted once per Newton step for all nodes at once; the diffuse
+node, one advection–absorption problem in space ("a transport sweep"): a dense n_x × n_x block per
+velocity node (on an interval or a 2D mesh: upwind facet fluxes by v·n), inverted once per Newton step
+for all nodes at once (size × n_x² doubles: refused with one line above :data:`SWEEP_MEMORY_LIMIT`); the diffuse
 re-emission (each wall's re-emitted density is a linear functional of what reaches it) and the number
 terms are corrections of rank (wall nodes + 1) × species, applied by the Woodbury identity. In the
 free-molecular limit P is the Jacobian itself and Newton converges in one step; with collisions,
@@ -30,7 +31,8 @@ others P is the transport alone.
 Cost is counted in kinetic sweeps: one evaluation of F (transport and collisions at every space
 node) per Jacobian-vector product, plus one per Newton step; :attr:`SteadySolver.stats` holds them.
 
-Scope: interval meshes (the channel). In parallel the collisions, which are almost all of the cost,
+Scope: interval meshes (the channel) and small 2D meshes (the cavity: 64 space nodes × 12³
+velocity nodes, 57 MB of blocks, Kn = 1 in 16 sweeps). In parallel the collisions, which are almost all of the cost,
 are spread over the ranks by space node (``comm``); the rest is repeated on every rank. Walls other
 than diffuse (and the diffuse part of Maxwell's) enter P as absorbing; they stay exact in F.
 """
@@ -42,6 +44,7 @@ import weakref
 
 import numpy as np
 import petsctools
+import scipy.sparse as sp
 from mpi4py import MPI
 from petsc4py import PETSc
 
@@ -53,6 +56,9 @@ from dgkinetic.transport import Transport
 __all__ = ["SteadySolver", "STEADY_PARAMETERS", "STEADY_PREFIX"]
 
 STEADY_PREFIX = "dgk_steady_"
+
+#: bytes the sweep's dense blocks and their inverses may take (size × n_x² doubles each)
+SWEEP_MEMORY_LIMIT = 4 * 2 ** 30
 
 #: defaults: Newton with full steps, GMRES to a relative 1e-2 (Eisenstat–Walker tightens it as
 #: Newton converges), residual reduced by 1e-6 (the steady target of the channel benchmarks)
@@ -70,6 +76,24 @@ class _Handle:
         raise NotImplementedError("the steady preconditioner is applied by its PC, not as a matrix")
 
 
+def _facet_blocks(test, trace, weights: np.ndarray, n: int) -> np.ndarray:
+    """Σ_f weights[f, k] test[:, f] trace[f, :n] for every column k: (size, n, n) dense blocks.
+
+    ``test`` (n × F) and ``trace`` (F × N) are the sparse maps of a facet set; every facet node f
+    contributes the outer product of its test column and trace row (a few entries each), gathered
+    once into a sparse (n², F) matrix and applied to all columns at once."""
+    tc, tr = test.tocsc(), trace[:, :n].tocsr()
+    idx, val, col = [], [], []
+    for f in range(tc.shape[1]):
+        ti, tv = tc.indices[tc.indptr[f]:tc.indptr[f + 1]], tc.data[tc.indptr[f]:tc.indptr[f + 1]]
+        pj, pv = tr.indices[tr.indptr[f]:tr.indptr[f + 1]], tr.data[tr.indptr[f]:tr.indptr[f + 1]]
+        idx.append((ti[:, None] * n + pj[None, :]).ravel())
+        val.append((tv[:, None] * pv[None, :]).ravel())
+        col.append(np.full(len(ti) * len(pj), f))
+    G = sp.csr_matrix((np.concatenate(val), (np.concatenate(idx), np.concatenate(col))), shape=(n * n, tc.shape[1]))
+    return np.ascontiguousarray((G @ weights).T).reshape(-1, n, n)
+
+
 class _Sweep:
     """P⁻¹ of the module docstring: per-velocity dense blocks plus a Woodbury correction."""
 
@@ -78,26 +102,16 @@ class _Sweep:
         tr, mix = solver.transport, solver.mixture
         speed = tr.speed
         n = solver.n
-        D = tr.volume[0].toarray()[:, :n]
-        fi = tr.interior
-        nI = fi.normals[:, 0]
-
-        def face(test, sign, plus, minus=None, normals=None):
-            out = test @ (plus.multiply(np.maximum(sign * normals, 0.0)[:, None]))
-            if minus is not None:
-                out = out + test @ (minus.multiply(np.minimum(sign * normals, 0.0)[:, None]))
-            return np.asarray(out.todense())[:, :n]
-
-        k_plus = D - face(fi.test, 1.0, fi.plus, fi.minus, nI)
-        k_minus = D + face(fi.test, -1.0, fi.plus, fi.minus, nI)
-        b = tr.boundary
+        # T_k of velocity node k: Σ_a v_a D_a minus the upwind facet fluxes; walls absorb (the
+        # re-emission below), so a boundary facet node only lets out what reaches it
+        vel = tr._vel                                                             # (size, d_x)
+        blocks = np.einsum("ka,anm->knm", vel, np.array([D.toarray()[:, :n] for D in tr.volume]))
+        fi, b = tr.interior, tr.boundary
+        blocks -= _facet_blocks(fi.test, fi.plus, tr._int_pos, n)
+        blocks -= _facet_blocks(fi.test, fi.minus, tr._int_neg, n)
         if b is not None:
-            nB = b.normals[:, 0]
-            k_plus -= face(b.test, 1.0, b.plus, normals=nB)
-            k_minus += face(b.test, -1.0, b.plus, normals=nB)
-        vx = mix.velocities[:, 0]
-        self._base = speed * np.where(vx[:, None, None] > 0, vx[:, None, None] * k_plus[None],
-                                      vx[:, None, None] * k_minus[None])          # (size, n, n)
+            blocks -= _facet_blocks(b.test, b.plus, tr._bnd_pos, n)
+        self._base = speed * blocks                                               # (size, n, n)
         # low-rank terms P = P0 + Σ_c u_c v_cᵀ: diffuse re-emission, then the number terms
         U, V = [], []
         W = mix.weights
@@ -293,7 +307,7 @@ class SteadySolver:
     Parameters
     ----------
     problem
-        Phase space (interval mesh), initial guess (its species numbers are kept), walls, collisions.
+        Phase space (interval or small 2D mesh), initial guess (its species numbers are kept), walls, collisions.
     solver_parameters
         SNES/KSP/MFFD options over :data:`STEADY_PARAMETERS`; the command line under
         ``options_prefix`` wins.
@@ -314,10 +328,8 @@ class SteadySolver:
     def __init__(self, problem: KineticProblem, solver_parameters: dict | None = None,
                  options_prefix: str = STEADY_PREFIX, moment_correction: bool = True, comm=None):
         phase = problem.phase
-        if phase.dim != 1:
-            raise InputError("steady solver: interval meshes only (the channel); use time stepping elsewhere")
         if phase.mesh.comm.size != 1:
-            raise InputError("steady solver: build the mesh on COMM_SELF (every rank holds the whole interval); "
+            raise InputError("steady solver: build the mesh on COMM_SELF (every rank holds the whole mesh); "
                              "the collision work is spread over the ranks of `comm`")
         if problem.transport_speed == 0:
             raise InputError("steady solver: a homogeneous problem's steady state is its equilibrium; "
@@ -346,8 +358,8 @@ class SteadySolver:
         self._shape = np.zeros_like(X0)
         for i, sl in enumerate(mix.slices()):
             self._shape[:, sl] = X0[:, sl] / self.numbers0[i]
-        length = float(self.node_volumes.sum())
-        self.pin_rate = problem.transport_speed * float(np.max(np.abs(mix.velocities[:, 0]))) / length
+        length = float(self.node_volumes.sum()) ** (1.0 / phase.dim)          # the domain's size
+        self.pin_rate = problem.transport_speed * float(np.max(np.abs(mix.velocities[:, :phase.dim]))) / length
         prefix = options_prefix if options_prefix.endswith("_") else options_prefix + "_"
         user = {k.lower(): v for k, v in petsctools.flatten_parameters(solver_parameters or {}).items()}
         params = {**STEADY_PARAMETERS, **user}
@@ -355,6 +367,11 @@ class SteadySolver:
         self._last_collisions = None          # (state, Σ rate C(state)) of the last evaluation
         self.stats = {"newton_iterations": 0, "linear_iterations": 0, "sweeps": 0,
                       "preconditioner_applications": 0, "residual": math.nan, "wall_time": 0.0}
+        need = 2 * 8 * self.size * self.n ** 2
+        if need > SWEEP_MEMORY_LIMIT:
+            raise InputError(f"steady solver: the transport sweep's dense blocks need {need / 2 ** 30:.1f} GiB "
+                             f"({self.n} space nodes squared × {self.size} velocity nodes × 2) above the "
+                             f"{SWEEP_MEMORY_LIMIT / 2 ** 30:.0f} GiB limit; use fewer space nodes or time stepping")
         self._sweep = _Sweep(self)
         #: the moment correction of the preconditioner (option ``moment_correction``, default on with collisions)
         self.moments = _Moments(self) if (moment_correction and self.collisions) else None
