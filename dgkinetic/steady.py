@@ -44,7 +44,7 @@ import weakref
 
 import numpy as np
 import petsctools
-import scipy.sparse as sp
+import scipy.sparse as sparse
 from mpi4py import MPI
 from petsc4py import PETSc
 
@@ -90,7 +90,7 @@ def _facet_blocks(test, trace, weights: np.ndarray, n: int) -> np.ndarray:
         idx.append((ti[:, None] * n + pj[None, :]).ravel())
         val.append((tv[:, None] * pv[None, :]).ravel())
         col.append(np.full(len(ti) * len(pj), f))
-    G = sp.csr_matrix((np.concatenate(val), (np.concatenate(idx), np.concatenate(col))), shape=(n * n, tc.shape[1]))
+    G = sparse.csr_matrix((np.concatenate(val), (np.concatenate(idx), np.concatenate(col))), shape=(n * n, tc.shape[1]))
     return np.ascontiguousarray((G @ weights).T).reshape(-1, n, n)
 
 

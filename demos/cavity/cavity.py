@@ -90,7 +90,8 @@ STIFF = 0.25
 
 DEFAULTS = {"knudsen": [math.inf, 1.0], "wall_speed": round(BENCHMARK_WALL_SPEED, 4), "mesh": "",
             "cells": 0, "degree": 0, "velocity_cells": 4, "velocity_degree": 2, "extent": 4.5,
-            "direction_degree": 7, "method": "steady", "tolerance": 1e-3, "check_every": 0.5, "t_max": 40.0, "vtk": True,
+            "direction_degree": 7, "method": "steady",
+            "tolerance": 1e-3, "check_every": 0.5, "t_max": 40.0, "vtk": True,
             "plot": True, "output": ""}
 
 
@@ -111,7 +112,8 @@ def parameters(overrides: dict) -> dict:
     if p["cells"] < 0:
         raise InputError(f"cells must be ≥ 0 (0: the mesh file), got {p['cells']}")
     if p["method"] not in ("steady", "march"):
-        raise InputError(f"method must be \"steady\" (the steady solver) or \"march\" (time stepping), got {p['method']!r}")
+        raise InputError(f"method must be \"steady\" (the steady solver) or \"march\" (time stepping), "
+                         f"got {p['method']!r}")
     return p
 
 
