@@ -238,6 +238,27 @@ def march_to_steady(solver, grid, species, p: dict, dt: float, t_max: float, spe
     return fields, np.array(history), t, converged
 
 
+def _problem(p: dict, knudsen: float, operator, mesh_comm):
+    """(species, grid, phase, problem, diagnostics, [initial number], operator) of one cavity run: the gas at
+    rest in the walls' Maxwellian on the mesh of ``mesh_comm``, collisions at Kn (none for ``inf``)."""
+    from dgkinetic import PhaseSpace
+    from dgkinetic.diagnostics import Diagnostics
+    from dgkinetic.reference.channel_flow import rate_for_knudsen
+    from dgkinetic.solver import KineticProblem
+    species, grid, mix = gas(p)
+    phase = PhaseSpace(mesh(p, mesh_comm), mix, degree=p["degree"])
+    f0 = phase.function("f")
+    f0.dat.data_wo[...] = wall_maxwellian(grid, species)[None, :]
+    collisions = []
+    if math.isfinite(knudsen):
+        operator = operator or collision_operator(mix, p)
+        collisions = [(operator, rate_for_knudsen(knudsen, 1.0, 1.0, species.diameter, 3))]
+    problem = KineticProblem(phase, f0, walls=walls(p["wall_speed"]), collisions=collisions)
+    diag = Diagnostics(phase)
+    number = [diag.invariants(diag.rows(f0))["number_Ar"]]
+    return species, grid, phase, problem, diag, number, operator
+
+
 def run(p: dict, knudsen: float, operator=None, comm=None) -> dict:
     """One cavity run to its steady state (module docstring: the stopping rule).
 
@@ -263,35 +284,22 @@ def run(p: dict, knudsen: float, operator=None, comm=None) -> dict:
         ``stepping``, ``dt``, ``seconds``, and the ``phase`` and ``solver``.
     """
     import time
-    from dgkinetic import PhaseSpace
-    from dgkinetic.diagnostics import Diagnostics
-    from dgkinetic.reference.channel_flow import rate_for_knudsen
-    from dgkinetic.solver import HALF_DISC_RADIUS, STABILITY_SAFETY, KineticProblem, KineticSolver
+    from dgkinetic.solver import HALF_DISC_RADIUS, STABILITY_SAFETY, KineticSolver
     start = time.perf_counter()
-    species, grid, mix = gas(p)
-    phase = PhaseSpace(mesh(p, comm), mix, degree=p["degree"])
+    species, grid, phase, problem, diag, number, operator = _problem(p, knudsen, operator, comm)
     comm = phase.mesh.comm
-    f0 = phase.function("f")
-    f0.dat.data_wo[...] = wall_maxwellian(grid, species)[None, :]
-    collisions = []
-    if math.isfinite(knudsen):
-        operator = operator or collision_operator(mix, p)
-        collisions = [(operator, rate_for_knudsen(knudsen, 1.0, 1.0, species.diameter, 3))]
-    problem = KineticProblem(phase, f0, walls=walls(p["wall_speed"]), collisions=collisions)
-    diag = Diagnostics(phase)
-    number = [diag.invariants(diag.rows(f0))["number_Ar"]]
     monitor = lambda solver, step, t, X: number.append(diag.invariants(X)["number_Ar"])
     explicit = {"ts_type": "rk", "ts_rk_type": "3bs", "ts_adapt_type": "none"}
     solver = KineticSolver(problem, explicit, monitors=[monitor])
     dt, stepping = solver.stable_step(), "rk"
-    if collisions:
+    if problem.collisions:
         transport_step = STABILITY_SAFETY * HALF_DISC_RADIUS["rk:3bs"] / solver.transport.spectral_radius()
         if dt < STIFF * transport_step:          # stiff collisions: implicit, at the transport's step
             solver = KineticSolver(problem, {"ts_type": "arkimex", "ts_adapt_type": "none"}, monitors=[monitor])
             dt, stepping = solver.stable_step(), "arkimex"
     per_chunk = max(1, math.ceil(p["check_every"] / dt - 1e-9))
     dt = p["check_every"] / per_chunk
-    rank_split(comm, solver, operator if collisions else None)
+    rank_split(comm, solver, operator if problem.collisions else None)
     fields, history, t, converged = march_to_steady(
         solver, grid, species, p, dt, p["t_max"], abs(p["wall_speed"]) or 1.0,
         lambda: (wall_fluxes(solver)[f"wall{LID}_momentum_x"],))
@@ -319,24 +327,10 @@ def solve_steady(p: dict, knudsen: float, operator=None, comm=None) -> dict:
     """
     import time
     from mpi4py import MPI
-    from dgkinetic import PhaseSpace
-    from dgkinetic.diagnostics import Diagnostics
-    from dgkinetic.reference.channel_flow import rate_for_knudsen
-    from dgkinetic.solver import KineticProblem
     from dgkinetic.steady import SteadySolver
     start = time.perf_counter()
     comm = comm or MPI.COMM_WORLD
-    species, grid, mix = gas(p)
-    phase = PhaseSpace(mesh(p, MPI.COMM_SELF), mix, degree=p["degree"])
-    f0 = phase.function("f")
-    f0.dat.data_wo[...] = wall_maxwellian(grid, species)[None, :]
-    collisions = []
-    if math.isfinite(knudsen):
-        operator = operator or collision_operator(mix, p)
-        collisions = [(operator, rate_for_knudsen(knudsen, 1.0, 1.0, species.diameter, 3))]
-    problem = KineticProblem(phase, f0, walls=walls(p["wall_speed"]), collisions=collisions)
-    diag = Diagnostics(phase)
-    number = [diag.invariants(diag.rows(f0))["number_Ar"]]
+    species, grid, phase, problem, diag, number, operator = _problem(p, knudsen, operator, MPI.COMM_SELF)
     solver = SteadySolver(problem, comm=comm)
     shares = comm.gather(solver._my_rows.stop - solver._my_rows.start, root=0)
     if comm.rank == 0 and comm.size > 1:
